@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# System packages the tests use: a TrueType CJK font for certificate PDFs and
+# pdftotext to read them back. Installed only when missing, and only as root.
+set -euo pipefail
+need=()
+ls /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf >/dev/null 2>&1 || need+=(fonts-droid-fallback)
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v pg_isready >/dev/null 2>&1 || need+=(postgresql-client)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "ensure-tools: missing ${need[*]}; install them (needs root)" >&2
+    exit 1
+  fi
+  echo "ensure-tools: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
