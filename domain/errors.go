@@ -52,7 +52,9 @@ func (e *ValidationError) Error() string {
 func (e *ValidationError) Is(target error) bool { return target == ErrValidation }
 
 // Add records a problem.
-func (e *ValidationError) Add(field, reason string) { e.Fields = append(e.Fields, FieldError{Field: field, Reason: reason}) }
+func (e *ValidationError) Add(field, reason string) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Reason: reason})
+}
 
 // Err returns e when it holds a problem, else nil: `return v.Err()`.
 func (e *ValidationError) Err() error {
