@@ -1,0 +1,64 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/hbte/record/domain"
+)
+
+// MaxBody is the largest JSON body accepted; uploads have their own limits.
+const MaxBody = 1 << 20
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// decode reads exactly one JSON object, refusing unknown fields, trailing
+// data and oversized bodies, and names the offending field.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &requestError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", message: "请求须为 application/json"}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		return badRequest("malformed_json", "请求体只能包含一个 JSON 对象")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var (
+		syntax   *json.SyntaxError
+		typeErr  *json.UnmarshalTypeError
+		tooLarge *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return err
+	case errors.Is(err, io.EOF):
+		return badRequest("malformed_json", "请求体为空")
+	case errors.As(err, &syntax):
+		return badRequest("malformed_json", fmt.Sprintf("JSON 格式错误（第 %d 字节附近）", syntax.Offset))
+	case errors.As(err, &typeErr):
+		return badRequest("malformed_json", "字段类型错误", domain.FieldError{Field: typeErr.Field, Reason: "应为 " + typeErr.Type.String()})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return badRequest("unknown_field", "不认识的字段", domain.FieldError{Field: name, Reason: "未知字段"})
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return badRequest("malformed_json", "JSON 不完整")
+	}
+	return badRequest("malformed_json", "无法解析请求体")
+}
