@@ -1,0 +1,14 @@
+// Package credit is the continuing-education credit record: one Ledger per
+// teacher (stream credits-<teacherID>) holding every grant of training hours
+// (学时) and credits (学分) from any source, and the credit bank (学分银行)
+// Request (stream creditbank-<uuid>) through which a teacher asks the county
+// to recognise learning that did not happen in a platform project.
+//
+// "The same activity counts once" is enforced by a source key per entry: a
+// grant whose key is already live in the ledger is refused (or ignored when it
+// repeats the same grant, so a retried command is harmless).
+//
+// It may import the standard library, uuid, domain, domain/event,
+// domain/access and domain/growth (for file references). It is pure: time and
+// identifiers are passed in.
+package credit
