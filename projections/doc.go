@@ -1,0 +1,24 @@
+// Package projections builds the PostgreSQL read models from the event
+// store's global feed.
+//
+// The infrastructure lives in clearly named files: feed.go (FeedSubscriber,
+// a Watermill message.Subscriber over eventstore.Store.SubscribeAll),
+// runner.go (Runner: one Watermill router, one handler per projection,
+// Recoverer, Retry and a PoisonQueue that parks failing events),
+// checkpoint.go (checkpoints stored in the read-model transaction),
+// parked.go (parked events), wait.go (WaitFor, Status) and rebuild.go
+// (Rebuild, RebuildAll). Each read model is one more file implementing
+// Projection.
+//
+// Guarantees: each projection sees the feed in order; its read-model change
+// and its checkpoint commit in one transaction, and an event at or before
+// the checkpoint is skipped, so every event takes effect exactly once even
+// when Watermill redelivers it or the process stops between commit and Ack.
+// An event type the registry does not know is skipped (other services may
+// write to the same store); an event that fails after the retries is parked
+// in projection_parked, logged at error level, and the checkpoint moves past
+// it.
+//
+// It may import domain/..., eventstore, pgx and watermill; never commands or
+// httpapi.
+package projections

@@ -1,0 +1,404 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/eventstore"
+)
+
+// Projection builds one read model from the global feed.
+type Projection interface {
+	// Name is stable: it keys the stored checkpoint and parked events
+	// (e.g. "teacher_profile"). Lowercase letters, digits and underscores.
+	Name() string
+	// Tables lists the tables the projection owns; Rebuild empties them.
+	Tables() []string
+	// Apply changes the read model inside tx, the transaction that also
+	// moves the projection's checkpoint. It sees every event type the
+	// registry knows and should return nil for those it does not use. An
+	// error is retried, then the event is parked.
+	Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error
+}
+
+// RetryPolicy bounds the retries of an event that fails to apply before it
+// is parked.
+type RetryPolicy struct {
+	MaxRetries      int           // retries after the first attempt (default 5)
+	InitialInterval time.Duration // default 100ms
+	MaxInterval     time.Duration // default 5s
+	Multiplier      float64       // default 2
+}
+
+// Config configures a Runner. Store, Registry and Pool are required.
+type Config struct {
+	Store    eventstore.Store
+	Registry *event.Registry
+	Pool     *pgxpool.Pool
+	Logger   *slog.Logger
+	Retry    RetryPolicy
+	// RedeliveryDelay is the pause before the feed resends a Nacked
+	// message (default 100ms).
+	RedeliveryDelay time.Duration
+	// PollInterval is WaitFor's fallback re-read of the stored
+	// checkpoints, for progress made by another process (default 1s).
+	PollInterval time.Duration
+	// RebuildBatch is how many events a rebuild reads and applies per
+	// transaction (default 500).
+	RebuildBatch int
+}
+
+// ErrUnknownProjection is returned for a name no projection of the runner has.
+var ErrUnknownProjection = errors.New("unknown projection")
+
+// ErrAlreadyRunning is returned by Run while another Run is active.
+var ErrAlreadyRunning = errors.New("projection runner already running")
+
+// Runner feeds the global event feed to projections through one Watermill
+// router, keeps each projection's checkpoint in the same transaction as its
+// read-model change, parks events that keep failing, and offers
+// read-your-writes waits and rebuilds.
+type Runner struct {
+	cfg   Config
+	order []*projection
+	byNm  map[string]*projection
+	wmLog watermill.LoggerAdapter
+
+	running atomic.Bool
+
+	// progress is the last checkpoint each projection is known to have
+	// committed; changed is closed and replaced whenever it moves, so
+	// WaitFor needs no tight poll.
+	mu       sync.Mutex
+	progress map[string]eventstore.Position
+	live     map[string]bool
+	changed  chan struct{}
+}
+
+type projection struct {
+	Projection
+	name string
+	// gate admits one writer at a time in this process: the live handler
+	// (for one message, its retries and its parking) or a rebuild (for
+	// the whole replay).
+	gate chan struct{}
+}
+
+func (p *projection) hold(ctx context.Context) error {
+	select {
+	case p.gate <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("projection %s: %w", p.name, ctx.Err())
+	}
+}
+
+func (p *projection) release() { <-p.gate }
+
+var validName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// NewRunner returns a runner with the default Config values. It panics on
+// a nil dependency or a bad or duplicate projection name (wiring mistakes).
+func NewRunner(store eventstore.Store, reg *event.Registry, pool *pgxpool.Pool, log *slog.Logger, ps ...Projection) *Runner {
+	return NewRunnerWithConfig(Config{Store: store, Registry: reg, Pool: pool, Logger: log}, ps...)
+}
+
+// NewRunnerWithConfig is NewRunner with every setting explicit.
+func NewRunnerWithConfig(cfg Config, ps ...Projection) *Runner {
+	if cfg.Store == nil || cfg.Registry == nil || cfg.Pool == nil {
+		panic("projections: NewRunner needs a store, a registry and a pool")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Retry.MaxRetries <= 0 {
+		cfg.Retry.MaxRetries = 5
+	}
+	if cfg.Retry.InitialInterval <= 0 {
+		cfg.Retry.InitialInterval = 100 * time.Millisecond
+	}
+	if cfg.Retry.MaxInterval <= 0 {
+		cfg.Retry.MaxInterval = 5 * time.Second
+	}
+	if cfg.Retry.Multiplier < 1 {
+		cfg.Retry.Multiplier = 2
+	}
+	if cfg.RedeliveryDelay <= 0 {
+		cfg.RedeliveryDelay = 100 * time.Millisecond
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = time.Second
+	}
+	if cfg.RebuildBatch <= 0 {
+		cfg.RebuildBatch = 500
+	}
+	r := &Runner{
+		cfg:      cfg,
+		byNm:     map[string]*projection{},
+		progress: map[string]eventstore.Position{},
+		live:     map[string]bool{},
+		changed:  make(chan struct{}),
+		// Watermill reports every handler start and stop at info level;
+		// that is debug detail for this service.
+		wmLog: watermill.NewSlogLoggerWithLevelMapping(cfg.Logger.With("component", "watermill"),
+			map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
+	}
+	for _, p := range ps {
+		if p == nil {
+			panic("projections: nil projection")
+		}
+		name := p.Name()
+		if !validName.MatchString(name) {
+			panic(fmt.Sprintf("projections: bad projection name %q", name))
+		}
+		if _, dup := r.byNm[name]; dup {
+			panic(fmt.Sprintf("projections: projection %q registered twice", name))
+		}
+		pp := &projection{Projection: p, name: name, gate: make(chan struct{}, 1)}
+		r.order = append(r.order, pp)
+		r.byNm[name] = pp
+	}
+	return r
+}
+
+// Names lists the projections in registration order.
+func (r *Runner) Names() []string {
+	out := make([]string, len(r.order))
+	for i, p := range r.order {
+		out[i] = p.name
+	}
+	return out
+}
+
+// Run subscribes every projection to the feed after its checkpoint and
+// applies events until ctx ends, which is a clean stop (nil). It returns an
+// error when the router cannot start or stops on its own.
+func (r *Runner) Run(ctx context.Context) error {
+	if !r.running.CompareAndSwap(false, true) {
+		return ErrAlreadyRunning
+	}
+	defer r.running.Store(false)
+	defer r.clearLive()
+
+	for _, p := range r.order {
+		if err := ensureCheckpoint(ctx, r.cfg.Pool, p.name); err != nil {
+			return err
+		}
+	}
+	feed := NewFeedSubscriber(FeedConfig{
+		Store:           r.cfg.Store,
+		Start:           r.startPosition,
+		DeliverCaughtUp: true,
+		RedeliveryDelay: r.cfg.RedeliveryDelay,
+		Logger:          r.cfg.Logger,
+	})
+	defer feed.Close()
+
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, r.wmLog)
+	if err != nil {
+		return fmt.Errorf("projections: router: %w", err)
+	}
+	poison, err := middleware.PoisonQueueWithFilter(&parker{r: r}, parkedTopic, func(err error) bool {
+		var s *stoppingError
+		return !errors.As(err, &s)
+	})
+	if err != nil {
+		return fmt.Errorf("projections: poison queue: %w", err)
+	}
+	retry := middleware.Retry{
+		MaxRetries:      r.cfg.Retry.MaxRetries,
+		InitialInterval: r.cfg.Retry.InitialInterval,
+		MaxInterval:     r.cfg.Retry.MaxInterval,
+		Multiplier:      r.cfg.Retry.Multiplier,
+		Logger:          r.wmLog,
+	}
+	for _, p := range r.order {
+		h := router.AddConsumerHandler(p.name, p.name, feed, r.handler(p))
+		// First added runs outermost: the gate spans retries and parking,
+		// so a rebuild never interleaves with any of them.
+		h.AddMiddleware(gateMiddleware(p), stoppingMiddleware, poison, retry.Middleware, middleware.Recoverer)
+	}
+
+	err = router.Run(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("projections: router: %w", err)
+	}
+	return errors.New("projections: router stopped while its context was still live")
+}
+
+// startPosition is the feed's StartFunc: the stored checkpoint.
+func (r *Runner) startPosition(ctx context.Context, topic string) (eventstore.Position, error) {
+	pos, err := readCheckpoint(ctx, r.cfg.Pool, topic)
+	if err != nil {
+		return eventstore.Position{}, err
+	}
+	r.observe(topic, pos)
+	return pos, nil
+}
+
+// handler applies one feed message to p.
+func (r *Runner) handler(p *projection) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		rec, isEvent, err := RecordedEventFromMessage(msg)
+		if err != nil {
+			return err
+		}
+		ctx := msg.Context()
+		if !isEvent {
+			return r.caughtUp(ctx, p, rec.Position)
+		}
+		return r.applyLive(ctx, p, rec)
+	}
+}
+
+// applyLive applies rec and moves the checkpoint in one transaction. An
+// event at or before the checkpoint was applied already (a redelivery after
+// a lost Ack, or a rebuild that went further) and is skipped.
+func (r *Runner) applyLive(ctx context.Context, p *projection, rec eventstore.RecordedEvent) error {
+	tx, err := r.cfg.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("projection %s: begin: %w", p.name, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	cp, err := lockCheckpoint(ctx, tx, p.name)
+	if err != nil {
+		return err
+	}
+	if !cp.Less(rec.Position) {
+		r.observe(p.name, cp)
+		return nil
+	}
+	if err := r.apply(ctx, tx, p, rec); err != nil {
+		return err
+	}
+	if err := storeCheckpoint(ctx, tx, p.name, rec.Position); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("projection %s: commit %s: %w", p.name, rec.Position, err)
+	}
+	r.observe(p.name, rec.Position)
+	return nil
+}
+
+// caughtUp marks p live and moves its checkpoint to pos if it is behind,
+// which it is only when the feed reports a position past the last event.
+func (r *Runner) caughtUp(ctx context.Context, p *projection, pos eventstore.Position) error {
+	r.mu.Lock()
+	r.live[p.name] = true
+	behind := r.progress[p.name].Less(pos)
+	r.mu.Unlock()
+	if !behind {
+		return nil
+	}
+	tx, err := r.cfg.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("projection %s: begin: %w", p.name, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	cp, err := lockCheckpoint(ctx, tx, p.name)
+	if err != nil {
+		return err
+	}
+	if cp.Less(pos) {
+		if err := storeCheckpoint(ctx, tx, p.name, pos); err != nil {
+			return err
+		}
+		cp = pos
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("projection %s: commit: %w", p.name, err)
+	}
+	r.observe(p.name, cp)
+	return nil
+}
+
+// apply decodes rec and hands it to p. An event type the registry does not
+// know is skipped, not parked: the store may hold other services' events
+// and events of types this build no longer reads, and neither is an error
+// of this projection. Its position still counts as applied.
+func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p *projection, rec eventstore.RecordedEvent) error {
+	env, known, err := r.envelope(rec)
+	if err != nil {
+		return fmt.Errorf("projection %s: event %s (%s at %s): %w", p.name, rec.ID, rec.Type, rec.Position, err)
+	}
+	if !known {
+		return nil
+	}
+	if err := p.Apply(ctx, tx, env); err != nil {
+		return fmt.Errorf("projection %s: apply %s (%s at %s): %w", p.name, rec.ID, rec.Type, rec.Position, err)
+	}
+	return nil
+}
+
+func (r *Runner) envelope(rec eventstore.RecordedEvent) (event.Envelope, bool, error) {
+	ev, err := r.cfg.Registry.Decode(rec.Type, rec.Data)
+	var unknown *event.ErrUnknownEventType
+	if errors.As(err, &unknown) {
+		return event.Envelope{}, false, nil
+	}
+	if err != nil {
+		return event.Envelope{}, false, err
+	}
+	var meta event.Metadata
+	if len(rec.Metadata) > 0 {
+		if err := json.Unmarshal(rec.Metadata, &meta); err != nil {
+			return event.Envelope{}, false, fmt.Errorf("decode metadata: %w", err)
+		}
+	}
+	return event.Envelope{
+		ID:         rec.ID,
+		Stream:     rec.Stream,
+		Revision:   rec.Revision,
+		Type:       rec.Type,
+		Event:      ev,
+		Metadata:   meta,
+		RecordedAt: rec.RecordedAt,
+	}, true, nil
+}
+
+// stoppingError marks a failure caused by the handler being stopped. Such
+// an event must not be parked: it is redelivered after a restart.
+type stoppingError struct{ err error }
+
+func (e *stoppingError) Error() string { return e.err.Error() }
+func (e *stoppingError) Unwrap() error { return e.err }
+
+func stoppingMiddleware(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := h(msg)
+		if err != nil && msg.Context().Err() != nil {
+			err = &stoppingError{err: err}
+		}
+		return out, err
+	}
+}
+
+func gateMiddleware(p *projection) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			if err := p.hold(msg.Context()); err != nil {
+				return nil, err
+			}
+			defer p.release()
+			return h(msg)
+		}
+	}
+}

@@ -1,0 +1,184 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hbte/record/eventstore"
+)
+
+// observe records that name's checkpoint is at least pos and wakes waiters.
+func (r *Runner) observe(name string, pos eventstore.Position) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.progress[name].Less(pos) {
+		r.progress[name] = pos
+		close(r.changed)
+		r.changed = make(chan struct{})
+	}
+}
+
+// reset forgets name's progress: a rebuild starts it again from Start.
+func (r *Runner) reset(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.progress[name] = eventstore.Start
+	r.live[name] = false
+}
+
+func (r *Runner) clearLive() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.live)
+}
+
+// behind lists the projections whose known checkpoint is before pos and a
+// channel closed at the next change.
+func (r *Runner) behind(pos eventstore.Position) ([]string, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, p := range r.order {
+		if r.progress[p.name].Less(pos) {
+			out = append(out, fmt.Sprintf("%s at %s", p.name, r.progress[p.name]))
+		}
+	}
+	return out, r.changed
+}
+
+// refresh raises the known checkpoints to the stored ones, which matters
+// only when another process (or an earlier Runner) made the progress.
+func (r *Runner) refresh(ctx context.Context) error {
+	cps, err := readCheckpoints(ctx, r.cfg.Pool, r.Names())
+	if err != nil {
+		return err
+	}
+	for name, cp := range cps {
+		r.observe(name, cp.Position)
+	}
+	return nil
+}
+
+// WaitFor blocks until every projection has applied (or skipped, or
+// parked) the event at pos, typically the Position of an AppendResult, so a
+// query that follows sees the write. It wakes on each commit of this
+// runner, and re-reads the stored checkpoints every Config.PollInterval for
+// progress made elsewhere. Bound it with a context deadline; its error then
+// wraps ctx.Err() and names the projections still behind.
+func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	if pos.IsZero() || len(r.order) == 0 {
+		return nil
+	}
+	if lag, _ := r.behind(pos); len(lag) == 0 {
+		return nil
+	}
+	if err := r.refresh(ctx); err != nil {
+		return fmt.Errorf("wait for %s: %w", pos, err)
+	}
+	poll := time.NewTicker(r.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		lag, changed := r.behind(pos)
+		if len(lag) == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-poll.C:
+			if err := r.refresh(ctx); err != nil {
+				return fmt.Errorf("wait for %s: %w", pos, err)
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s (behind: %s): %w", pos, strings.Join(lag, ", "), ctx.Err())
+		}
+	}
+}
+
+// Status is one projection's progress.
+type Status struct {
+	Name       string
+	Checkpoint eventstore.Position
+	Updated    time.Time // when the checkpoint was last written; zero if never
+	// Lag is the number of events in the store after the checkpoint,
+	// counted up to StatusLagLimit; LagCapped says the real lag is larger.
+	Lag       int
+	LagCapped bool
+	// Live is true once the projection has caught up with the feed in
+	// this process's current Run.
+	Live   bool
+	Parked int
+}
+
+// StatusLagLimit bounds how many events Status reads to count lag.
+const StatusLagLimit = 10000
+
+// Status reports every projection's stored checkpoint, lag and parked
+// events, in registration order.
+func (r *Runner) Status(ctx context.Context) ([]Status, error) {
+	names := r.Names()
+	cps, err := readCheckpoints(ctx, r.cfg.Pool, names)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
+	parked := map[string]int{}
+	rows, err := r.cfg.Pool.Query(ctx, `SELECT projection, count(*) FROM projection_parked WHERE projection = ANY($1) GROUP BY projection`, names)
+	if err != nil {
+		return nil, fmt.Errorf("status: parked: %w", err)
+	}
+	for rows.Next() {
+		var n string
+		var c int
+		if err := rows.Scan(&n, &c); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("status: parked: %w", err)
+		}
+		parked[n] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("status: parked: %w", err)
+	}
+
+	// One read from the oldest checkpoint serves every projection's count.
+	from := eventstore.Position{}
+	first := true
+	for _, cp := range cps {
+		if first || cp.Position.Less(from) {
+			from, first = cp.Position, false
+		}
+	}
+	var after []eventstore.Position
+	capped := false
+	for len(after) < StatusLagLimit {
+		batch, err := r.cfg.Store.ReadAll(ctx, from, min(1000, StatusLagLimit-len(after)))
+		if err != nil {
+			return nil, fmt.Errorf("status: read feed: %w", err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, e := range batch {
+			after = append(after, e.Position)
+		}
+		from = batch[len(batch)-1].Position
+		if len(after) >= StatusLagLimit {
+			capped = true
+		}
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Status, 0, len(names))
+	for _, n := range names {
+		cp := cps[n]
+		s := Status{Name: n, Checkpoint: cp.Position, Updated: cp.Updated, Live: r.live[n], Parked: parked[n], LagCapped: capped}
+		for _, p := range after {
+			if cp.Position.Less(p) {
+				s.Lag++
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
