@@ -1,0 +1,12 @@
+// Package appraisal holds the yearly ethics assessment (师德考核) and annual
+// appraisal (年度考核) results of each teacher (stream appraisal-<teacherID>),
+// the upload batch they arrive in (stream upload-<uuid>) and the pure
+// validator of one upload row.
+//
+// The county admin uploads results; a result once recorded changes only by an
+// explicit correction with a reason, because re-registration decisions rest
+// on it.
+//
+// It may import the standard library, uuid, domain, domain/event and
+// domain/access. It is pure: time and identifiers are passed in.
+package appraisal
