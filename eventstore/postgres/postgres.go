@@ -1,0 +1,331 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hbte/record/eventstore"
+)
+
+// channel is the LISTEN/NOTIFY channel es_append notifies.
+const channel = "es_events"
+
+// Store is an eventstore.Store on PostgreSQL.
+type Store struct {
+	pool         *pgxpool.Pool
+	batch        int
+	pollInterval time.Duration
+	log          *slog.Logger
+
+	mu       sync.Mutex
+	closed   bool
+	done     chan struct{}
+	changed  chan struct{} // closed and replaced on every notification
+	listener bool          // listener goroutine started
+	wg       sync.WaitGroup
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithBatchSize sets how many events a subscription reads per query and the
+// ReadAll default (default 500).
+func WithBatchSize(n int) Option {
+	return func(s *Store) {
+		if n <= 0 {
+			panic("postgres: WithBatchSize needs n > 0")
+		}
+		s.batch = n
+	}
+}
+
+// WithPollInterval bounds how long a live subscription waits without a
+// notification before it reads anyway (default 1 s). The poll covers lost
+// notifications and events held back by an unrelated long transaction.
+func WithPollInterval(d time.Duration) Option {
+	return func(s *Store) {
+		if d <= 0 {
+			panic("postgres: WithPollInterval needs d > 0")
+		}
+		s.pollInterval = d
+	}
+}
+
+// WithLogger sets the logger for connection loss and recovery (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(s *Store) {
+		if l == nil {
+			panic("postgres: WithLogger(nil)")
+		}
+		s.log = l
+	}
+}
+
+// New returns a Store on pool. The schema must be migrated. The pool needs
+// one connection per concurrent caller plus one held by the notification
+// listener while any subscription is open.
+func New(pool *pgxpool.Pool, opts ...Option) *Store {
+	if pool == nil {
+		panic("postgres: New(nil pool)")
+	}
+	s := &Store{
+		pool:         pool,
+		batch:        500,
+		pollInterval: time.Second,
+		log:          slog.Default(),
+		done:         make(chan struct{}),
+		changed:      make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Close stops the notification listener and ends every subscription. It does
+// not close the pool, which belongs to the caller.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Store) isClosed() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+const (
+	kindAny          = 0
+	kindNoStream     = 1
+	kindStreamExists = 2
+	kindExact        = 3
+
+	statusWritten   = 0
+	statusDuplicate = 1
+	statusConflict  = 2
+)
+
+// Append implements eventstore.Store in one statement (one round trip).
+//
+// Retries: with Exact(n) or NoStream a retry is recognised when the events
+// already stored at revisions n+1.. have the same IDs in the same order (a
+// partial overlap is a conflict), EventStoreDB's rule. With Any and
+// StreamExists it is best effort: only a batch whose IDs equal the stream's
+// last events is recognised; a retry after the stream moved on is written
+// again.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if s.isClosed() {
+		return eventstore.AppendResult{}, eventstore.ErrClosed
+	}
+	if err := validate(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	kind, rev := int16(kindAny), int64(0)
+	switch n, exact := expected.Exact(); {
+	case exact:
+		kind, rev = kindExact, int64(n)
+	case expected.IsNoStream():
+		kind = kindNoStream
+	case expected.IsStreamExists():
+		kind = kindStreamExists
+	}
+	ids := make([]uuid.UUID, len(events))
+	types := make([]string, len(events))
+	data := make([][]byte, len(events))
+	meta := make([][]byte, len(events))
+	for i, e := range events {
+		ids[i], types[i], data[i], meta[i] = e.ID, e.Type, nonNil(e.Data), nonNil(e.Metadata)
+	}
+	// A unique violation means a concurrent append won the race; calling
+	// again sees its rows and answers duplicate or conflict. Two rounds are
+	// enough unless the winner rolled back, so a few attempts bound the loop.
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		var status int16
+		var revision int64
+		var xid, seq *int64
+		err := s.pool.QueryRow(ctx, `SELECT status, revision, xid, seq FROM es_append($1, $2, $3, $4, $5, $6, $7)`,
+			stream, kind, rev, ids, types, data, meta).Scan(&status, &revision, &xid, &seq)
+		if isUniqueViolation(err) {
+			lastErr = err
+			continue
+		}
+		if err != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("append to %q: %w", stream, err)
+		}
+		if status == statusConflict {
+			return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: revision}
+		}
+		return eventstore.AppendResult{
+			NextRevision: uint64(revision),
+			Position:     eventstore.Position{Commit: uint64(*xid), Prepare: uint64(*seq)},
+		}, nil
+	}
+	// Still losing races: report the conflict with the stream's state now.
+	current, err := s.currentRevision(ctx, stream)
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %q: %w (after %v)", stream, err, lastErr)
+	}
+	return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: current}
+}
+
+func (s *Store) currentRevision(ctx context.Context, stream string) (int64, error) {
+	var cur int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(revision), -1) FROM es_events WHERE stream = $1`, stream).Scan(&cur)
+	return cur, err
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// nonNil keeps NOT NULL columns happy: an absent body is stored as empty.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func validate(stream string, events []eventstore.EventData) error {
+	if stream == "" {
+		return errors.New("append: empty stream name")
+	}
+	if len(events) == 0 {
+		return fmt.Errorf("append to %q: no events", stream)
+	}
+	for i, e := range events {
+		if e.ID == uuid.Nil {
+			return fmt.Errorf("append to %q: event %d has no ID", stream, i)
+		}
+		if e.Type == "" {
+			return fmt.Errorf("append to %q: event %d has no type", stream, i)
+		}
+	}
+	return nil
+}
+
+const columns = `stream, revision, xid, seq, event_id, event_type, data, metadata, recorded_at`
+
+func scanEvents(rows pgx.Rows) ([]eventstore.RecordedEvent, error) {
+	defer rows.Close()
+	out := []eventstore.RecordedEvent{}
+	for rows.Next() {
+		var e eventstore.RecordedEvent
+		var rev, xid, seq int64
+		if err := rows.Scan(&e.Stream, &rev, &xid, &seq, &e.ID, &e.Type, &e.Data, &e.Metadata, &e.RecordedAt); err != nil {
+			return nil, err
+		}
+		e.Revision = uint64(rev)
+		e.Position = eventstore.Position{Commit: uint64(xid), Prepare: uint64(seq)}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) ([]eventstore.RecordedEvent, error) {
+	if s.isClosed() {
+		return nil, eventstore.ErrClosed
+	}
+	var limit *int64
+	if opts.Max > 0 {
+		l := int64(opts.Max)
+		limit = &l
+	}
+	var rows pgx.Rows
+	var err error
+	switch {
+	case opts.Direction == eventstore.Backwards && opts.FromEnd:
+		rows, err = s.pool.Query(ctx, `SELECT `+columns+` FROM es_events
+			WHERE stream = $1 ORDER BY revision DESC LIMIT $2`, stream, limit)
+	case opts.Direction == eventstore.Backwards:
+		rows, err = s.pool.Query(ctx, `SELECT `+columns+` FROM es_events
+			WHERE stream = $1 AND revision <= $2 ORDER BY revision DESC LIMIT $3`, stream, clampRev(opts.From), limit)
+	default:
+		rows, err = s.pool.Query(ctx, `SELECT `+columns+` FROM es_events
+			WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`, stream, clampRev(opts.From), limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read stream %q: %w", stream, err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %q: %w", stream, err)
+	}
+	if len(events) == 0 {
+		// Empty because the stream is missing, or because From is past its end.
+		cur, err := s.currentRevision(ctx, stream)
+		if err != nil {
+			return nil, fmt.Errorf("read stream %q: %w", stream, err)
+		}
+		if cur < 0 {
+			return nil, &eventstore.StreamNotFoundError{Stream: stream}
+		}
+	}
+	return events, nil
+}
+
+func clampRev(r uint64) int64 {
+	if r > 1<<62 {
+		return 1 << 62
+	}
+	return int64(r)
+}
+
+// ReadAll implements eventstore.Store. Only rows of transactions older than
+// every running transaction are returned, so nothing can later appear before
+// the last event returned.
+func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	if s.isClosed() {
+		return nil, eventstore.ErrClosed
+	}
+	if limit <= 0 {
+		limit = s.batch
+	}
+	events, err := readAll(ctx, s.pool, from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %s: %w", from, err)
+	}
+	return events, nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func readAll(ctx context.Context, q querier, from eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	if from.Commit >= 1<<63 || from.Prepare >= 1<<63 {
+		return nil, fmt.Errorf("position %s out of range", from)
+	}
+	rows, err := q.Query(ctx, `SELECT `+columns+` FROM es_events
+		WHERE (xid, seq) > ($1, $2)
+		  AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+		ORDER BY xid, seq LIMIT $3`, int64(from.Commit), int64(from.Prepare), limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanEvents(rows)
+}
