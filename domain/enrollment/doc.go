@@ -1,0 +1,47 @@
+// Package enrollment is the pipeline of one teacher in one training project
+// (stream "enrollment-<uuid>", id from ID(project, teacher), so a teacher can
+// never be enrolled twice in one project):
+//
+//	nominated (county admin of the teacher's county)
+//	  -> city approved / city rejected (city admin covering the county;
+//	     only for province-owned projects: a city or county project has no
+//	     level in between)
+//	  -> province approved + assigned to an institution and class /
+//	     province rejected (an administrator of the project's owner)
+//	  -> class notice published (the institution)
+//	  -> reported (the teacher or the institution)
+//	  -> progress recorded (the institution), any number of times
+//	  -> grade posted (the institution, by the project's policy)
+//	  -> on a pass: credits granted, then certificate issued.
+//
+// Every step is an event carrying who (By) and when (At), so the personal
+// space can show the pipeline without joining the metadata.
+//
+// Decisions a real user expects, made here:
+//
+//   - Re-nomination: after a rejection at either level, or a withdrawal, the
+//     county may nominate the same teacher again while the project is open
+//     for nomination. The stream continues (the id is fixed) and the earlier
+//     rejection stays in the history with its reason; Attempt counts.
+//   - Withdrawal: by the county admin of the teacher's county or by the
+//     project owner, with a reason, at any time before the teacher reports.
+//     Teachers are sent to training by their county, so a teacher who cannot
+//     go asks the county admin; after reporting, a dropout is graded (and
+//     fails) rather than erased, because attendance already happened.
+//   - Posted grades are final. GradeCorrected is an explicit event with a
+//     reason; if it flips the result it revokes or grants credits (and
+//     revokes the certificate) in the same decision.
+//
+// Quotas: a nomination needs a seat held in the project aggregate
+// (project.ReserveSeat) in the same command; Nominate refuses without it.
+// When an enrollment leaves the pipeline (rejected, withdrawn) the command
+// layer releases its seat: NeedsSeat reports whether it should hold one.
+//
+// Certificate numbers are HB + year + category + 7-digit serial + a Luhn
+// check digit. The serial is an input: the command layer takes it from a
+// per-year counter stream appended with an expected revision, which keeps
+// numbers unique without randomness in the domain.
+//
+// Pure: imports the standard library, uuid, domain, domain/event,
+// domain/access and domain/project.
+package enrollment
