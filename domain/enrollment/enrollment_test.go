@@ -87,17 +87,23 @@ var (
 		return e.Nominate(a, p, teacherID, "130102", t0)
 	}
 	cityApprove = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.CityApprove(a, t0) }
-	cityReject  = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.CityReject(a, "学科不符", t0) }
-	approve     = func(e *Enrollment, p *project.Project, a access.Actor) error { return e.Approve(a, p, instAID, classA1, t0) }
-	reject      = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.Reject(a, "名额已满", t0) }
-	withdraw    = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.Withdraw(a, "病假", t0) }
-	publish     = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.PublishNotice(a, notice, t0) }
-	report      = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.Report(a, t0) }
-	progress    = func(e *Enrollment, _ *project.Project, a access.Actor) error {
+	cityReject  = func(e *Enrollment, _ *project.Project, a access.Actor) error {
+		return e.CityReject(a, "学科不符", t0)
+	}
+	approve = func(e *Enrollment, p *project.Project, a access.Actor) error {
+		return e.Approve(a, p, instAID, classA1, t0)
+	}
+	reject   = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.Reject(a, "名额已满", t0) }
+	withdraw = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.Withdraw(a, "病假", t0) }
+	publish  = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.PublishNotice(a, notice, t0) }
+	report   = func(e *Enrollment, _ *project.Project, a access.Actor) error { return e.Report(a, t0) }
+	progress = func(e *Enrollment, _ *project.Project, a access.Actor) error {
 		return e.RecordProgress(a, Progress{OnlinePercent: 50, SessionsAttended: 3, SessionsTotal: 10}, t0)
 	}
-	postGrade = func(e *Enrollment, p *project.Project, a access.Actor) error { return e.PostGrade(a, p, f(80), f(90), t0) }
-	correct   = func(e *Enrollment, p *project.Project, a access.Actor) error {
+	postGrade = func(e *Enrollment, p *project.Project, a access.Actor) error {
+		return e.PostGrade(a, p, f(80), f(90), t0)
+	}
+	correct = func(e *Enrollment, p *project.Project, a access.Actor) error {
 		return e.CorrectGrade(a, p, f(85), f(90), "线下成绩录入错误", t0)
 	}
 	issue = func(e *Enrollment, _ *project.Project, a access.Actor) error {
