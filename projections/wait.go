@@ -74,12 +74,16 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	if lag, _ := r.behind(pos); len(lag) == 0 {
 		return nil
 	}
-	if err := r.refresh(ctx); err != nil {
-		return fmt.Errorf("wait for %s: %w", pos, err)
-	}
 	poll := time.NewTicker(r.cfg.PollInterval)
 	defer poll.Stop()
+	refresh := true
 	for {
+		if refresh {
+			refresh = false
+			if err := r.refresh(ctx); err != nil && ctx.Err() == nil {
+				return fmt.Errorf("wait for %s: %w", pos, err)
+			}
+		}
 		lag, changed := r.behind(pos)
 		if len(lag) == 0 {
 			return nil
@@ -87,9 +91,7 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 		select {
 		case <-changed:
 		case <-poll.C:
-			if err := r.refresh(ctx); err != nil {
-				return fmt.Errorf("wait for %s: %w", pos, err)
-			}
+			refresh = true
 		case <-ctx.Done():
 			return fmt.Errorf("wait for %s (behind: %s): %w", pos, strings.Join(lag, ", "), ctx.Err())
 		}
