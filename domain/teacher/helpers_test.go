@@ -24,7 +24,7 @@ const (
 	// 130102199001011237: male, born 1990-01-01, valid check character.
 	idA = "130102199001011237"
 	// 130102199102030023: female, born 1991-02-03.
-	idB = "130102199102030023"
+	idB   = "130102199102030023"
 	certA = "20121310041012345" // senior secondary (4), Hebei
 )
 

@@ -19,8 +19,8 @@ func TestRegister(t *testing.T) {
 		name      string
 		edit      func(*teacher.Registration)
 		actor     access.Actor
-		wantIs    error    // errors.Is target, or nil
-		wantField string   // field of the validation error, or ""
+		wantIs    error  // errors.Is target, or nil
+		wantField string // field of the validation error, or ""
 		check     func(*testing.T, teacher.Profile)
 	}{
 		{name: "ok: gender and birth date taken from the ID", check: func(t *testing.T, p teacher.Profile) {
