@@ -1,0 +1,40 @@
+// Package registration is the periodic re-registration of teaching
+// certificates (中小学教师资格定期注册暂行办法, 2013): the rules as versioned,
+// effective-dated data (Policy, published on registration-policy-<scope>),
+// the pure check of one teacher's cycle (Evaluate), and the decisions the
+// registration authority records (stream registration-<teacherID>), from
+// which alone registration dates and outcomes are derived.
+//
+// Readings of the rules this package makes, each a choice the brief left
+// open:
+//
+//   - A cycle runs CycleYears from the registration date (the first
+//     registration or the last passing decision), half-open [start, end).
+//     Its length comes from the policy in force on its first day.
+//   - The appraisal and ethics years of a cycle are the calendar years whose
+//     31 December falls inside it: always CycleYears of them, and consecutive
+//     cycles never share a year.
+//   - The rules applied are those of the policy in force on the cycle's last
+//     day, or on the check date when checking before the end (a forecast).
+//     A policy published after a cycle ended never applies to it, even when a
+//     deferred teacher re-applies later.
+//   - Hours count from the cycle's start up to the check date (exclusive),
+//     also past the cycle's end, so a deferred teacher's make-up hours count
+//     when they re-apply; the next cycle starts at the new registration
+//     date, and a decision may not be dated before its check, so no hour
+//     counts twice.
+//   - "Stopped teaching more than one semester without approved leave" is
+//     read as: unapproved absences inside the cycle adding up to more than
+//     MaxUnapprovedAbsenceDays (default 183, half a year: a semester with its
+//     holiday).
+//   - 基本合格 does not meet "合格以上等次"; with an ethics result of 不达标
+//     short of a serious breach, a missing result, or an unconfirmed fitness
+//     to teach, it defers: the pass conditions are unmet and none of the
+//     failure conditions holds.
+//   - A per-year minimum is checked on each completed cycle year (the year
+//     from the registration anniversary); hours made up later do not fill an
+//     earlier year.
+//
+// It may import the standard library, uuid, domain, domain/event,
+// domain/access, domain/credit and domain/appraisal. It is pure.
+package registration

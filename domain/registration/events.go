@@ -1,0 +1,15 @@
+package registration
+
+import "github.com/hbte/record/domain/event"
+
+// Stored event type names. Never rename: add a new version instead.
+const (
+	TypePolicyPublished = "registration.policy_published"
+	TypeDecided         = "registration.decided"
+)
+
+// RegisterEvents adds this package's events to r.
+func RegisterEvents(r *event.Registry) {
+	r.Register(func() event.Event { return &PolicyPublished{} })
+	r.Register(func() event.Event { return &Decided{} })
+}
