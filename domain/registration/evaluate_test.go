@@ -89,9 +89,6 @@ func codes(r registration.Result) []string {
 }
 
 func TestEvaluate(t *testing.T) {
-	withPolicy := func(f func(*registration.Policy)) func(*registration.Input) {
-		return func(in *registration.Input) { f(&in.Policy) }
-	}
 	tests := []struct {
 		name        string
 		mutate      func(*registration.Input)
@@ -146,7 +143,7 @@ func TestEvaluate(t *testing.T) {
 		}, registration.OutcomeDeferred, []string{registration.CodeAbsenceUnapproved}, 400, 0},
 		{"overlapping reports of one absence count once", func(in *registration.Input) {
 			in.Absences = []registration.Absence{
-				{From: day(2021, 3, 1), Until: day(2021, 6, 29)}, // 120 days
+				{From: day(2021, 3, 1), Until: day(2021, 6, 29)},  // 120 days
 				{From: day(2021, 4, 30), Until: day(2021, 8, 28)}, // 120 days, 60 shared
 			}
 		}, registration.OutcomePass, nil, 400, 0},
@@ -192,14 +189,16 @@ func TestEvaluate(t *testing.T) {
 		}, registration.OutcomeDeferred, []string{registration.CodeYearHoursShort}, 400, 0},
 		{"per-year minimum met", func(in *registration.Input) { in.Policy = withMinYear(48) },
 			registration.OutcomePass, nil, 400, 0},
-		{"school-based cap", withPolicy(func(p *registration.Policy) {
-			p.Version = "capped"
-			p.SchoolBasedCapHours = 100
-		}), registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 340, 20},
-		{"school-based under the cap", withPolicy(func(p *registration.Policy) {
-			p.Version = "capped"
-			p.SchoolBasedCapHours = 120
-		}), registration.OutcomePass, nil, 360, 0},
+		{"school-based cap", func(in *registration.Input) {
+			in.Policy.Version = "capped"
+			in.Policy.SchoolBasedCapHours = 100
+			in.Entries = schoolMix()
+		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 340, 20},
+		{"school-based under the cap", func(in *registration.Input) {
+			in.Policy.Version = "capped"
+			in.Policy.SchoolBasedCapHours = 120
+			in.Entries = schoolMix()
+		}, registration.OutcomePass, nil, 360, 0},
 		{"county-or-above minimum", func(in *registration.Input) {
 			in.Policy.MinCountyOrAboveHours = 120
 			in.Entries = []credit.Entry{training(100, day(2020, 6, 1)), entry(300, day(2022, 6, 1), credit.CategoryTraining, credit.LevelOther)}
@@ -257,12 +256,6 @@ func TestEvaluate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := baseInput()
-			if tt.name == "school-based cap" || tt.name == "school-based under the cap" {
-				// 3 x 80 training and 200 school-based hours.
-				in.Entries = []credit.Entry{training(80, day(2020, 6, 1)), training(80, day(2021, 6, 1)), training(80, day(2022, 6, 1)),
-					entry(120, day(2023, 6, 1), credit.CategorySchoolBased, credit.LevelSchool),
-					entry(80, day(2024, 6, 1), credit.CategoryTraining, credit.LevelSchool)}
-			}
 			tt.mutate(&in)
 			got, err := registration.Evaluate(in)
 			if err != nil {
@@ -289,6 +282,14 @@ func TestEvaluate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// schoolMix is 240 training hours and 200 school-based ones: a 120 school
+// level project (category training, level 60) and 80 of 校本研修.
+func schoolMix() []credit.Entry {
+	return []credit.Entry{training(80, day(2020, 6, 1)), training(80, day(2021, 6, 1)), training(80, day(2022, 6, 1)),
+		entry(120, day(2023, 6, 1), credit.CategoryTraining, credit.LevelSchool),
+		entry(80, day(2024, 6, 1), credit.CategorySchoolBased, credit.LevelCounty)}
 }
 
 func withMinYear(h int) registration.Policy {
