@@ -185,24 +185,40 @@ func (s *FeedSubscriber) pump(ctx context.Context, topic string, sub eventstore.
 // false when the subscription is ending.
 func (s *FeedSubscriber) deliver(ctx context.Context, msg *message.Message, out chan<- *message.Message) bool {
 	for {
-		msg.SetContext(ctx)
-		select {
-		case out <- msg:
-		case <-ctx.Done():
+		acked, ok := s.deliverOnce(ctx, msg, out)
+		if !ok {
 			return false
 		}
-		select {
-		case <-msg.Acked():
+		if acked {
 			return true
-		case <-msg.Nacked():
-			// A message's Ack/Nack fire once: send a fresh copy.
-			msg = msg.Copy()
-			if !sleep(ctx, s.cfg.RedeliveryDelay) {
-				return false
-			}
-		case <-ctx.Done():
+		}
+		// A message's Ack/Nack fire once: send a fresh copy.
+		msg = msg.Copy()
+		if !sleep(ctx, s.cfg.RedeliveryDelay) {
 			return false
 		}
+	}
+}
+
+// deliverOnce sends msg with a context of its own that ends with the Ack or
+// Nack, as Watermill's subscribers do, so work a handler started for the
+// message cannot outlive it.
+func (s *FeedSubscriber) deliverOnce(ctx context.Context, msg *message.Message, out chan<- *message.Message) (acked, ok bool) {
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msg.SetContext(mctx)
+	select {
+	case out <- msg:
+	case <-ctx.Done():
+		return false, false
+	}
+	select {
+	case <-msg.Acked():
+		return true, true
+	case <-msg.Nacked():
+		return false, true
+	case <-ctx.Done():
+		return false, false
 	}
 }
 
