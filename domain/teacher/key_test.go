@@ -80,6 +80,8 @@ func TestCorrectKeyFieldRejects(t *testing.T) {
 		{"bad ID", teacher.FieldIDNumber, "130102199001011235", "x", "id_number"},
 		{"certificate type against number", teacher.FieldCertificateType, "2", "x", "certificate_number"},
 		{"unknown field", "shoe_size", "42", "x", "shoe_size"},
+		// born 2000-01-01: the record's start of work (2012-09) would be at 12
+		{"ID whose birth date breaks the start of work", teacher.FieldIDNumber, "130102200001010037", "x", "work_start"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

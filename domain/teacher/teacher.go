@@ -375,7 +375,13 @@ func (t *Teacher) planKeyChanges(changes map[string]string, override string, now
 			}
 		}
 	}
-	warnings, err := checkRules(&cand, changed, legacy, now)
+	// Forced changes are checked like the others (a birth date that follows
+	// the ID must still fit the start of work).
+	checked := maps.Clone(changed)
+	for _, f := range follows {
+		checked[f] = true
+	}
+	warnings, err := checkRules(&cand, checked, legacy, now)
 	if err != nil {
 		return keyPlan{}, err
 	}
