@@ -260,6 +260,12 @@ func (c *Credentials) ChangeLogin(ctx context.Context, accountID uuid.UUID, logi
 	return err
 }
 
+// SetDisplayName follows a corrected name.
+func (c *Credentials) SetDisplayName(ctx context.Context, accountID uuid.UUID, name string) error {
+	_, err := c.pool.Exec(ctx, `UPDATE auth_accounts SET display_name = $2 WHERE account_id = $1`, accountID, name)
+	return err
+}
+
 // SetJurisdiction follows a change of the account's scope.
 func (c *Credentials) SetJurisdiction(ctx context.Context, accountID uuid.UUID, jurisdiction string) error {
 	_, err := c.pool.Exec(ctx, `UPDATE auth_accounts SET jurisdiction = $2 WHERE account_id = $1`, accountID, jurisdiction)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"regexp"
@@ -91,7 +90,7 @@ func (s *Server) sessionRoutes(r chi.Router) {
 			writeJSON(w, http.StatusTooManyRequests, ErrorBody{Error: ErrorDetail{Code: "rate_limited", Message: "登录尝试过于频繁，请稍后再试", RetryAfter: 60}})
 		}))).Post("/sessions", s.H(s.login))
 	r.Group(func(r chi.Router) {
-		r.Use(s.authenticate)
+		r.Use(s.authenticate, s.commandContext)
 		r.Delete("/sessions/current", s.H(s.logout))
 		r.Put("/me/password", s.H(s.changePassword))
 	})
@@ -133,14 +132,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		entry.Detail = err.Error()
 		if lockedNow {
 			s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: login, Role: string(p.Role), Action: commands.ActionAccountLocked, Success: true, IP: ip, Detail: err.Error()})
-			if s.Accounts != nil {
-				var le *commands.LockedError
-				if errors.As(err, &le) {
-					if lerr := s.Accounts.RecordLockout(r.Context(), p, le.Until); lerr != nil {
-						s.log.ErrorContext(r.Context(), "record lockout", "err", lerr)
-					}
-				}
-			}
 		}
 		s.audit(r, entry)
 		return err

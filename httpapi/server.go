@@ -24,7 +24,6 @@ type Waiter interface {
 // AccountCommands are the account commands the session routes need.
 type AccountCommands interface {
 	ChangePassword(ctx context.Context, p commands.Principal, oldPassword, newPassword, keepSession string) (eventstore.AppendResult, error)
-	RecordLockout(ctx context.Context, p commands.Principal, until time.Time) error
 }
 
 // Config is everything the API needs, built once in wiring.
@@ -77,7 +76,7 @@ func New(cfg Config) *Server {
 		r.Get("/openapi.yaml", serveOpenAPI)
 		r.Group(s.sessionRoutes)
 		r.Group(func(r chi.Router) {
-			r.Use(s.authenticate, s.requirePasswordChanged, s.consistentAfter, s.idempotent)
+			r.Use(s.authenticate, s.requirePasswordChanged, s.consistentAfter, s.idempotent, s.commandContext)
 			for _, a := range cfg.Areas {
 				a.Routes(s, r)
 			}

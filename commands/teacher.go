@@ -1,0 +1,131 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/claim"
+	"github.com/hbte/record/domain/teacher"
+)
+
+// ClaimIDNumber is the claim kind that keeps ID numbers unique.
+const ClaimIDNumber = "id_number"
+
+// LoadTeacher returns the current state of a teacher record from its stream
+// (for decisions and authorization checks, not for display).
+func (h *Handlers) LoadTeacher(ctx context.Context, id uuid.UUID) (*teacher.Teacher, error) {
+	t := teacher.New(id)
+	if err := h.Repo.Load(ctx, teacher.StreamName(id), t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// updateTeacher runs decide on the teacher and appends what it recorded.
+// When the decision changes the ID number, the new number is claimed first
+// (so two teachers can never share one), the login follows it, and the old
+// number is released.
+func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uuid.UUID, decide func(*teacher.Teacher) error) (Result, error) {
+	stream := teacher.StreamName(id)
+	w := h.write(ctx, actor)
+	var oldID, newID string
+	var nameChanged bool
+	t, res, err := Update(ctx, h.Repo, stream, func() *teacher.Teacher { return teacher.New(id) }, false, w,
+		func(t *teacher.Teacher) error {
+			oldID = t.Profile().IDNumber
+			oldName := t.Profile().Name
+			if err := decide(t); err != nil {
+				return err
+			}
+			newID = t.Profile().IDNumber
+			nameChanged = t.Profile().Name != oldName
+			if newID != oldID {
+				return h.claim(ctx, actor, ClaimIDNumber, newID, id)
+			}
+			return nil
+		})
+	if err != nil {
+		return Result{}, err
+	}
+	if oldID != "" && (newID != oldID || nameChanged) {
+		if err := h.syncTeacherAccount(ctx, actor, t, "关键字段更正"); err != nil {
+			return Result{}, err
+		}
+	}
+	if newID != oldID && oldID != "" {
+		if err := h.release(ctx, actor, ClaimIDNumber, oldID, id); err != nil {
+			return Result{}, err
+		}
+	}
+	return result(id, res, t), nil
+}
+
+func (h *Handlers) claim(ctx context.Context, actor access.Actor, kind, value string, owner uuid.UUID) error {
+	stream := claim.StreamName(kind, value)
+	_, _, err := Update(ctx, h.Repo, stream, func() *claim.Claim { return claim.New(kind) }, true,
+		h.plainWrite(ctx, actor), func(c *claim.Claim) error { return c.Take(owner) })
+	return err
+}
+
+func (h *Handlers) release(ctx context.Context, actor access.Actor, kind, value string, owner uuid.UUID) error {
+	stream := claim.StreamName(kind, value)
+	_, _, err := Update(ctx, h.Repo, stream, func() *claim.Claim { return claim.New(kind) }, true,
+		h.plainWrite(ctx, actor), func(c *claim.Claim) error { c.Release(owner); return nil })
+	return err
+}
+
+// plainWrite is the metadata of a secondary stream written by a command: no
+// client revision applies to it, and its idempotency comes from the claim
+// itself (taking one's own claim again is a no-op).
+func (h *Handlers) plainWrite(ctx context.Context, actor access.Actor) Write {
+	w := h.write(ctx, actor)
+	w.IdempotencyKey, w.ExpectedVersion = "", nil
+	return w
+}
+
+// EditTeacher changes ordinary fields.
+func (h *Handlers) EditTeacher(ctx context.Context, actor access.Actor, id uuid.UUID, changes map[string]string, reason string) (Result, error) {
+	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
+		return t.EditOrdinary(actor, changes, reason, h.Now())
+	})
+}
+
+// CorrectKeyFields changes key fields (county admin of the teacher's county).
+func (h *Handlers) CorrectKeyFields(ctx context.Context, actor access.Actor, id uuid.UUID, changes map[string]string, reason, override string) (Result, error) {
+	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
+		_, err := t.CorrectKeyFields(actor, changes, reason, override, h.Now())
+		return err
+	})
+}
+
+// RequestCorrection is the teacher's request to correct a key field.
+func (h *Handlers) RequestCorrection(ctx context.Context, actor access.Actor, id uuid.UUID, field, proposed, reason string, evidence []string) (Result, uuid.UUID, error) {
+	cid := h.newID(ctx, actor, "correction")
+	res, err := h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
+		return t.RequestCorrection(cid, field, proposed, reason, evidence, actor, h.Now())
+	})
+	return res, cid, err
+}
+
+// ApproveCorrection applies a pending request (county admin).
+func (h *Handlers) ApproveCorrection(ctx context.Context, actor access.Actor, id, correctionID uuid.UUID, comment string) (Result, error) {
+	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
+		return t.ApproveCorrection(correctionID, actor, comment, h.Now())
+	})
+}
+
+// RejectCorrection refuses a pending request with a reason (county admin).
+func (h *Handlers) RejectCorrection(ctx context.Context, actor access.Actor, id, correctionID uuid.UUID, reason string) (Result, error) {
+	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
+		return t.RejectCorrection(correctionID, actor, reason, h.Now())
+	})
+}
+
+// WithdrawCorrection lets the teacher take back a pending request.
+func (h *Handlers) WithdrawCorrection(ctx context.Context, actor access.Actor, id, correctionID uuid.UUID) (Result, error) {
+	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
+		return t.WithdrawCorrection(correctionID, actor, h.Now())
+	})
+}
