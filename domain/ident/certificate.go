@@ -2,6 +2,7 @@ package ident
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,7 +46,7 @@ func ParseCertificateNumber(raw, certType string, today time.Time) (Certificate,
 		Number: s, Province: s[4:6], Body: s[6:9], Type: s[9:10],
 		GenderDigit: s[10:11], Sequence: s[11:],
 	}
-	fmt.Sscanf(s[:4], "%d", &c.Year)
+	c.Year, _ = strconv.Atoi(s[:4]) // digits checked above
 	if c.Year < firstCertificateYear || c.Year > today.Year() {
 		return invalid(fmt.Sprintf("教师资格证号码前四位为发证年份，“%d”不在%d年至今之间", c.Year, firstCertificateYear))
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/teacher"
 )
@@ -120,5 +121,17 @@ func TestEditBeforeRegister(t *testing.T) {
 	tr := teacher.New(uuid.New())
 	if err := tr.EditOrdinary(access.System("x"), map[string]string{teacher.FieldEthnicity: "11"}, "", now); !errors.Is(err, teacher.ErrNotRegistered) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestReasonNamesTheField(t *testing.T) {
+	tr, self := registered(t)
+	err := tr.EditOrdinary(self, map[string]string{teacher.FieldSpecialPost: "1", teacher.FieldSpecialPostYear: "20x0"}, "", now)
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) || len(ve.Fields) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	if got, want := ve.Fields[0].Reason, "特岗教师招聘年份应为1950至2026之间的四位年份"; got != want {
+		t.Errorf("reason = %q, want %q", got, want)
 	}
 }

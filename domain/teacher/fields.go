@@ -307,7 +307,7 @@ func normWorkStart(v string, today time.Time) (string, error) {
 func normYear(v string, today time.Time) (string, error) {
 	y, err := strconv.Atoi(v)
 	if err != nil || len(v) != 4 || y < 1950 || y > today.Year() {
-		return "", domain.Invalid("", fmt.Sprintf("年份应为1950至%d之间的四位数字", today.Year()))
+		return "", domain.Invalid("", fmt.Sprintf("应为1950至%d之间的四位年份", today.Year()))
 	}
 	return v, nil
 }
