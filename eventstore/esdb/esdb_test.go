@@ -20,7 +20,7 @@ import (
 
 func quiet() esdb.Option { return esdb.WithLogger(slog.New(slog.DiscardHandler)) }
 
-func openFake(t *testing.T, opts ...esdb.Option) (*esdb.Store, *esdbfake.Server) {
+func openFake(t testing.TB, opts ...esdb.Option) (*esdb.Store, *esdbfake.Server) {
 	t.Helper()
 	srv := esdbfake.Start(t)
 	s, err := esdb.New(context.Background(), srv.ConnString(), append([]esdb.Option{quiet()}, opts...)...)

@@ -18,7 +18,7 @@ import (
 	"github.com/hbte/record/eventstore/esdb/esdbfake"
 )
 
-func rawClient(t *testing.T, srv *esdbfake.Server) *client.Client {
+func rawClient(t testing.TB, srv *esdbfake.Server) *client.Client {
 	t.Helper()
 	cfg, err := client.ParseConnectionString(srv.ConnString())
 	if err != nil {
