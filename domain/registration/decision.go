@@ -94,9 +94,6 @@ func CanDecide(actor access.Actor, teacherCounty string) bool {
 }
 
 func (r *Registration) checkCommon(actor access.Actor, teacherCounty string, decisionID uuid.UUID, decidedOn, at time.Time) error {
-	if !CanDecide(actor, teacherCounty) {
-		return fmt.Errorf("registration: only the registration authority of the teacher's region decides: %w", access.ErrForbidden)
-	}
 	v := &domain.ValidationError{}
 	if decisionID == uuid.Nil {
 		v.Add("decision_id", "缺少决定编号")
@@ -126,7 +123,13 @@ func (r *Registration) checkCommon(actor access.Actor, teacherCounty string, dec
 // RecordFirst records the first registration (首次注册), which starts the
 // first cycle. It is refused while a registration is current; after a failed
 // periodic registration a teacher who qualifies again registers anew.
+//
+// Besides the authority, the system actor may record it: first registrations
+// made before this platform are loaded from the national system.
 func (r *Registration) RecordFirst(actor access.Actor, teacherCounty string, decisionID uuid.UUID, on time.Time, policy Policy, note string, at time.Time) error {
+	if !CanDecide(actor, teacherCounty) && actor.Role != access.RoleSystem {
+		return fmt.Errorf("registration: only the registration authority of the teacher's region registers: %w", access.ErrForbidden)
+	}
 	if err := r.checkCommon(actor, teacherCounty, decisionID, on, at); err != nil {
 		return err
 	}
@@ -148,6 +151,9 @@ func (r *Registration) RecordFirst(actor access.Actor, teacherCounty string, dec
 // note. A check that is not due cannot be decided; an exempt one may be
 // recorded as exempt, which does not renew the registration.
 func (r *Registration) Decide(actor access.Actor, teacherCounty string, decisionID uuid.UUID, res Result, outcome Outcome, note string, decidedOn, at time.Time) error {
+	if !CanDecide(actor, teacherCounty) {
+		return fmt.Errorf("registration: only the registration authority of the teacher's region decides: %w", access.ErrForbidden)
+	}
 	if err := r.checkCommon(actor, teacherCounty, decisionID, decidedOn, at); err != nil {
 		return err
 	}

@@ -157,6 +157,21 @@ func TestDecideRules(t *testing.T) {
 	}
 }
 
+func TestFirstRegistrationLoadedBySystem(t *testing.T) {
+	r := registration.NewRegistration(uuid.New())
+	teacherActor := access.Actor{UserID: uuid.New(), Role: access.RoleTeacher, TeacherID: r.TeacherID()}
+	if err := r.RecordFirst(teacherActor, county, uuid.New(), regDate, registration.NationalDefault(), "", regDate); !errors.Is(err, access.ErrForbidden) {
+		t.Errorf("teacher: err = %v", err)
+	}
+	if err := r.RecordFirst(access.System("import"), county, uuid.New(), regDate, registration.NationalDefault(), "国家教师资格管理信息系统导入", regDate); err != nil {
+		t.Fatal(err)
+	}
+	res := check(t, r, nil)
+	if err := r.Decide(access.System("import"), county, uuid.New(), res, registration.OutcomePass, "", dueDate, dueDate); !errors.Is(err, access.ErrForbidden) {
+		t.Errorf("system deciding a periodic registration: err = %v", err)
+	}
+}
+
 func TestDecisionNotBeforeItsCheck(t *testing.T) {
 	r, _ := registered(t)
 	res := check(t, r, nil)

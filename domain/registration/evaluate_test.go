@@ -206,6 +206,27 @@ func TestEvaluate(t *testing.T) {
 		{"an activity counts once", func(in *registration.Input) {
 			in.Entries = append(in.Entries[:4], in.Entries[0])
 		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 320, 40},
+		{"exactly 360 hours pass", func(in *registration.Input) {
+			in.Entries[4].Hours = 40
+		}, registration.OutcomePass, nil, 360, 0},
+		{"359 hours defer", func(in *registration.Input) {
+			in.Entries[4].Hours = 39
+		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 359, 1},
+		{"unapproved absence of exactly 183 days passes", func(in *registration.Input) {
+			in.Absences = []registration.Absence{{From: day(2021, 3, 1), Until: day(2021, 8, 31)}}
+		}, registration.OutcomePass, nil, 400, 0},
+		{"unapproved absence of 184 days defers", func(in *registration.Input) {
+			in.Absences = []registration.Absence{{From: day(2021, 3, 1), Until: day(2021, 9, 1)}}
+		}, registration.OutcomeDeferred, []string{registration.CodeAbsenceUnapproved}, 400, 0},
+		{"an absence still running counts up to the check date", func(in *registration.Input) {
+			in.Absences = []registration.Absence{{From: day(2024, 2, 1)}}
+		}, registration.OutcomeDeferred, []string{registration.CodeAbsenceUnapproved}, 400, 0},
+		{"revoked then granted again counts once", func(in *registration.Input) {
+			again := in.Entries[4]
+			again.ID = uuid.New()
+			in.Entries[4].Revoked, in.Entries[4].RevokeReason = true, "成绩更正为不合格"
+			in.Entries = append(in.Entries, again)
+		}, registration.OutcomePass, nil, 400, 0},
 		{"a revoked credit does not count", func(in *registration.Input) {
 			in.Entries[4].Revoked, in.Entries[4].RevokeReason = true, "成绩更正为不合格"
 		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 320, 40},
