@@ -31,6 +31,11 @@
 //     short of a serious breach, a missing result, or an unconfirmed fitness
 //     to teach, it defers: the pass conditions are unmet and none of the
 //     failure conditions holds.
+//   - Before the cycle ends the outcome is not_due, with the reasons that
+//     already stand (a completed year's appraisal, ethics, absences, a
+//     completed cycle year's minimum) and the hours still missing; only a
+//     revoked certificate fails at once. An exemption of the policy wins
+//     over everything but a revoked certificate.
 //   - A per-year minimum is checked on each completed cycle year (the year
 //     from the registration anniversary); hours made up later do not fill an
 //     earlier year.
