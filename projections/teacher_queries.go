@@ -10,6 +10,7 @@ import (
 
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/domain/region"
 )
 
 // TeacherProjections lists the read models of the teacher record, units and
@@ -23,7 +24,6 @@ func TeacherProjections() []Projection {
 		TeacherHistoryProjection{},
 		KeyFieldAuditProjection{},
 		QueuesProjection{},
-		AccountsProjection{},
 	}
 }
 
@@ -136,4 +136,12 @@ func parseUnitID(s string) (*uuid.UUID, error) {
 // likeEscape escapes LIKE's wildcards in user input.
 func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// regionName is the short name of a region code ("长安区"), "" if unknown.
+func regionName(code string) string {
+	if code == "" {
+		return ""
+	}
+	return region.Default().Name(code)
 }
