@@ -109,7 +109,7 @@ func (s *Server) readStream(srv streams.Streams_ReadServer, o *streams.ReadReq_O
 	return nil
 }
 
-// after compares a record with a client position: (commit, prepare) order.
+// cmp orders a record against a client position by (commit, prepare).
 func (r *record) cmp(commit, prepare uint64) int {
 	switch {
 	case r.pos < commit:

@@ -173,13 +173,6 @@ func (s *Server) AppendRaw(stream, eventType string, data []byte) {
 	}})
 }
 
-// Len is the number of events in the log, system events included.
-func (s *Server) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.log)
-}
-
 // wait blocks while the server is frozen.
 func (s *Server) wait(ctx context.Context) error {
 	s.mu.Lock()
