@@ -20,6 +20,7 @@ import (
 
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/account"
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/domain/teacher"
@@ -34,6 +35,7 @@ func teacherRegistry() *event.Registry {
 	reg := event.NewRegistry()
 	teacher.RegisterEvents(reg)
 	unit.RegisterEvents(reg)
+	account.RegisterEvents(reg)
 	return reg
 }
 
@@ -94,16 +96,17 @@ type scenarioUnit struct {
 }
 
 type scenario struct {
-	pool    *pgxpool.Pool
-	store   *memory.Store
-	runner  *Runner
-	q       *TeacherQueries
-	feed    *scenarioFeed
-	units   map[string]scenarioUnit
-	ids     map[string]uuid.UUID // teacher ids by key
-	prof    map[string]teacher.Profile
-	admins  map[string]actorMeta // by county
-	t3NewID string
+	accounts map[string]uuid.UUID // account ids by key
+	pool     *pgxpool.Pool
+	store    *memory.Store
+	runner   *Runner
+	q        *TeacherQueries
+	feed     *scenarioFeed
+	units    map[string]scenarioUnit
+	ids      map[string]uuid.UUID // teacher ids by key
+	prof     map[string]teacher.Profile
+	admins   map[string]actorMeta // by county
+	t3NewID  string
 	// times of notable appends
 	t1NameFixedAt, t5AcceptedAt time.Time
 	t2CorrectionID              uuid.UUID
@@ -128,11 +131,12 @@ func newTeacherScenario(t *testing.T) *scenario {
 	}, TeacherProjections()...)
 	s := &scenario{
 		pool: pool, store: store, runner: r, q: NewTeacherQueries(pool),
-		feed:   &scenarioFeed{t: t, store: store, reg: reg, clock: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), revs: map[string]int{}},
-		units:  map[string]scenarioUnit{},
-		ids:    map[string]uuid.UUID{},
-		prof:   map[string]teacher.Profile{},
-		admins: map[string]actorMeta{},
+		feed:     &scenarioFeed{t: t, store: store, reg: reg, clock: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), revs: map[string]int{}},
+		units:    map[string]scenarioUnit{},
+		ids:      map[string]uuid.UUID{},
+		prof:     map[string]teacher.Profile{},
+		admins:   map[string]actorMeta{},
+		accounts: map[string]uuid.UUID{},
 	}
 	for _, c := range []string{"130102", "130104", "130202"} {
 		s.admins[c] = countyAdmin(c, "管理员"+c)
@@ -176,7 +180,7 @@ func (s *scenario) build(t *testing.T) {
 		}
 		p := teacher.Profile{Name: name, IDType: "1", IDNumber: idn, Gender: g,
 			BirthDate: first17[6:10] + "-" + first17[10:12] + "-" + first17[12:14],
-			City: u.county[:4], County: u.county, UnitID: u.id.String(), WorkStart: "2010-09",
+			City:      u.county[:4], County: u.county, UnitID: u.id.String(), WorkStart: "2010-09",
 			CertificateType: "3", CertificateNumber: cert, Mobile: "1381234" + first17[13:17]}
 		if extra != nil {
 			extra(&p)
@@ -201,6 +205,7 @@ func (s *scenario) build(t *testing.T) {
 	register("T5", "U1", "刘洋", "13010219950101123", "20171302131000005", nil)
 
 	t1, t2, t3, t4, t5 := s.ids["T1"], s.ids["T2"], s.ids["T3"], s.ids["T4"], s.ids["T5"]
+	s.buildAccounts(t)
 	self := func(key string) actorMeta {
 		return actorMeta{id: uuid.New(), role: access.RoleTeacher, name: s.prof[key].Name}
 	}
@@ -315,6 +320,7 @@ func TestTeacherReadModels(t *testing.T) {
 	t.Run("AuditCSV", func(t *testing.T) { s.checkAuditCSV(ctx, t) })
 	t.Run("Queues", func(t *testing.T) { s.checkQueues(ctx, t) })
 	t.Run("Units", func(t *testing.T) { s.checkUnits(ctx, t) })
+	t.Run("Accounts", func(t *testing.T) { s.checkAccounts(ctx, t) })
 
 	// Read models are disposable: a rebuild of each gives identical tables.
 	before := dumpTeacherTables(t, s.pool)
@@ -841,6 +847,106 @@ func TestTeacherProfileFieldsCoverProfile(t *testing.T) {
 		*ptr = "v-" + f
 		if p.Get(f) != "v-"+f {
 			t.Errorf("profileField(%q) does not point at the field Get reads", f)
+		}
+	}
+}
+
+// buildAccounts opens teacher accounts for T1 and T5 (before T5's transfer),
+// an admin and an auditor, and changes each one's state once.
+func (s *scenario) buildAccounts(t *testing.T) {
+	t.Helper()
+	f := s.feed
+	a102 := s.admins["130102"]
+	province := actorMeta{id: uuid.New(), role: access.RoleProvinceAdmin, name: "省管理员", jurisdiction: "13"}
+	system := actorMeta{id: uuid.Nil, role: access.RoleSystem, name: "登录保护"}
+	create := func(key string, by actorMeta, c account.Created) {
+		id := uuid.New()
+		s.accounts[key] = id
+		c.AccountID, c.ActorID, c.ActorRole, c.MustChangePassword = id, by.id, by.role, true
+		f.append(account.StreamName(id), by, &c)
+	}
+	for _, k := range []string{"T1", "T5"} {
+		create(k, a102, account.Created{Login: s.prof[k].IDNumber, Role: access.RoleTeacher, TeacherID: s.ids[k],
+			DisplayName: s.prof[k].Name, TeacherCounty: "130102"})
+	}
+	create("admin", province, account.Created{Login: "admin130102", Role: access.RoleCountyAdmin, Jurisdiction: "130102", DisplayName: "长安区管理员"})
+	create("auditor", province, account.Created{Login: "audit13", Role: access.RoleAuditor, Jurisdiction: "13", DisplayName: "省审计员"})
+
+	me1 := actorMeta{id: s.accounts["T1"], role: access.RoleTeacher, name: "张伟"}
+	f.append(account.StreamName(s.accounts["T1"]), me1, &account.PasswordChanged{AccountID: s.accounts["T1"], ActorID: me1.id, ActorRole: me1.role})
+	f.append(account.StreamName(s.accounts["T5"]), system, &account.Locked{AccountID: s.accounts["T5"], Reason: "连续5次登录失败", ActorRole: system.role})
+	f.append(account.StreamName(s.accounts["admin"]), province, &account.DisplayNameChanged{AccountID: s.accounts["admin"],
+		Old: "长安区管理员", New: "长安区教育局管理员", ActorID: province.id, ActorRole: province.role})
+	f.append(account.StreamName(s.accounts["auditor"]), province, &account.Disabled{AccountID: s.accounts["auditor"],
+		Reason: "人员调离", ActorID: province.id, ActorRole: province.role})
+}
+
+func (s *scenario) checkAccounts(ctx context.Context, t *testing.T) {
+	list := func(f AccountFilter) []string {
+		t.Helper()
+		p, err := s.q.Accounts(ctx, f)
+		if err != nil {
+			t.Fatalf("Accounts(%+v): %v", f, err)
+		}
+		if p.Total != len(p.Accounts) {
+			t.Errorf("Accounts(%+v): total %d, rows %d", f, p.Total, len(p.Accounts))
+		}
+		out := []string{}
+		for _, a := range p.Accounts {
+			out = append(out, a.DisplayName)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		f    AccountFilter
+		want []string
+	}{
+		// ordered by region, role, name; T5's account followed the transfer
+		{"province", AccountFilter{Jurisdiction: "13"}, []string{"省审计员", "长安区教育局管理员", "张伟", "刘洋"}},
+		{"county", AccountFilter{Jurisdiction: "130102"}, []string{"长安区教育局管理员", "张伟"}},
+		{"transferred teacher", AccountFilter{Jurisdiction: "130104"}, []string{"刘洋"}},
+		{"role", AccountFilter{Role: access.RoleTeacher}, []string{"张伟", "刘洋"}},
+		{"locked", AccountFilter{Status: account.StatusLocked}, []string{"刘洋"}},
+		{"disabled", AccountFilter{Status: account.StatusDisabled}, []string{"省审计员"}},
+		{"active", AccountFilter{Status: account.StatusActive}, []string{"长安区教育局管理员", "张伟"}},
+		{"login any case", AccountFilter{Login: "ADMIN130102"}, []string{"长安区教育局管理员"}},
+		{"teacher", AccountFilter{TeacherID: s.ids["T1"]}, []string{"张伟"}},
+		{"name", AccountFilter{Name: "教育局"}, []string{"长安区教育局管理员"}},
+	}
+	for _, tc := range tests {
+		if got := list(tc.f); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: Accounts(%+v) = %v, want %v", tc.name, tc.f, got, tc.want)
+		}
+	}
+
+	a, err := s.q.Account(ctx, s.accounts["T1"])
+	if err != nil {
+		t.Fatalf("Account: %v", err)
+	}
+	if a.Login != s.prof["T1"].IDNumber || a.MustChangePassword || a.PasswordChangedAt == nil || a.Status != account.StatusActive ||
+		a.StatusLabel != "正常" || a.RoleLabel != "教师" || a.TeacherID == nil || *a.TeacherID != s.ids["T1"] || a.Revision != 1 {
+		t.Errorf("T1 account = %+v", a)
+	}
+	if m := a.MaskedCopy(); m.Login != ident.MaskID(a.Login) {
+		t.Errorf("masked login = %q", m.Login)
+	}
+	l, err := s.q.Account(ctx, s.accounts["T5"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Status != account.StatusLocked || l.LockReason != "连续5次登录失败" || l.LockedAt == nil || l.Region != "130104" || l.RegionName != "桥西区" {
+		t.Errorf("T5 account = %+v", l)
+	}
+	if ad, err := s.q.Account(ctx, s.accounts["admin"]); err != nil || ad.MaskedCopy().Login != "admin130102" {
+		t.Errorf("admin account = %+v, %v; an admin's login is not masked", ad, err)
+	}
+	if _, err := s.q.Account(ctx, uuid.New()); !errors.Is(err, domain.ErrNotFound) {
+		t.Errorf("Account(unknown) error = %v", err)
+	}
+	for _, f := range []AccountFilter{{Role: "boss"}, {Status: "sleeping"}, {Jurisdiction: "1"}} {
+		if _, err := s.q.Accounts(ctx, f); !errors.Is(err, domain.ErrValidation) {
+			t.Errorf("Accounts(%+v) error = %v, want a validation error", f, err)
 		}
 	}
 }

@@ -24,6 +24,7 @@ func TeacherProjections() []Projection {
 		TeacherHistoryProjection{},
 		KeyFieldAuditProjection{},
 		QueuesProjection{},
+		AccountsProjection{},
 	}
 }
 
