@@ -38,22 +38,33 @@ func TestContract(t *testing.T) {
 			return s
 		})
 	})
+	// The isolation esdb-real relies on, checked on every run: one server
+	// for all subtests, with other writers' events in between.
+	t.Run("esdb-shared", func(t *testing.T) {
+		srv := esdbfake.Start(t)
+		eventstoretest.Run(t, func(t *testing.T) eventstore.Store {
+			srv.AppendRaw("teacher-"+uuid.NewString(), "teacher.registered", []byte(`{}`))
+			return openNamespaced(t, srv.ConnString())
+		})
+	})
 	t.Run("esdb-real", func(t *testing.T) {
 		url := os.Getenv("EVENTSTORE_URL")
 		if url == "" {
 			t.Skip("EVENTSTORE_URL is not set; see docs/EVENTSTOREDB.md")
 		}
-		eventstoretest.Run(t, func(t *testing.T) eventstore.Store {
-			// A namespace per subtest: the server is shared and keeps
-			// everything, the suite expects an empty store.
-			ns := "t" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12] + "-"
-			s, err := esdb.New(context.Background(), url, quiet(), esdb.WithNamespace(ns))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		})
+		eventstoretest.Run(t, func(t *testing.T) eventstore.Store { return openNamespaced(t, url) })
 	})
+}
+
+// openNamespaced opens a store in a namespace of its own: the server is
+// shared and keeps everything, the suite expects an empty store.
+func openNamespaced(t *testing.T, url string) eventstore.Store {
+	ns := "t" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12] + "-"
+	s, err := esdb.New(context.Background(), url, quiet(), esdb.WithNamespace(ns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func event(typ string) eventstore.EventData {
@@ -516,4 +527,45 @@ func equal(a, b []uuid.UUID) bool {
 		}
 	}
 	return true
+}
+
+// TestCloseWhileServerDown checks that ending a subscription does not wait
+// for a server that is gone: Close and Store.Close return at once, and Next
+// reports ErrClosed.
+func TestCloseWhileServerDown(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, srv := openFake(t, esdb.WithResubscribeBackoff(10*time.Millisecond, 50*time.Millisecond))
+	subs := make([]eventstore.Subscription, 2)
+	for i := range subs {
+		sub, err := s.SubscribeAll(ctx, eventstore.Start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := sub.Next(ctx); err != nil || !m.CaughtUp {
+			t.Fatalf("first message = %+v, %v; want caught up", m, err)
+		}
+		subs[i] = sub
+	}
+	srv.Stop()
+	time.Sleep(300 * time.Millisecond) // let both fall into resubscribing
+	start := time.Now()
+	if err := subs[0].Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := subs[0].Next(ctx); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("Next after Close: %v, want ErrClosed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := subs[1].Next(ctx); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("Next after Store.Close: %v, want ErrClosed", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("closing took %v with the server down", d)
+	}
+	if _, err := s.Append(ctx, "teacher-1", eventstore.Any(), event("x")); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("Append after Close: %v, want ErrClosed", err)
+	}
 }
