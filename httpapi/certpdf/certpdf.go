@@ -16,52 +16,86 @@ import (
 	"github.com/hbte/record/domain/ident"
 )
 
-// DefaultFontPath is where Debian's fonts-droid-fallback puts its TrueType
-// CJK font.
-const DefaultFontPath = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+// Default font files on Debian: fonts-droid-fallback for Chinese,
+// fonts-dejavu-core for digits and Latin letters, which the Droid fallback
+// font lacks.
+const (
+	DefaultCJKFont   = "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+	DefaultLatinFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
 
-// ErrFont: the configured font is missing or not a TrueType file.
-var ErrFont = errors.New("certpdf: CJK TrueType font unavailable")
-
-const family = "cjk"
-
-// Renderer draws PDFs with one font; safe for concurrent use (each call
-// builds its own document from the shared, read-only font bytes).
-type Renderer struct {
-	font []byte
+// Fonts are the TrueType files to use; empty fields take the defaults.
+type Fonts struct {
+	CJK   string
+	Latin string
 }
 
-// NewRenderer reads the font at path ("" means DefaultFontPath).
-func NewRenderer(path string) (*Renderer, error) {
-	if path == "" {
-		path = DefaultFontPath
+// ErrFont: a configured font is missing or not a TrueType file.
+var ErrFont = errors.New("certpdf: TrueType font unavailable")
+
+// Renderer draws PDFs; safe for concurrent use (each call builds its own
+// document from the shared, read-only font bytes).
+type Renderer struct {
+	cjk, latin []byte
+}
+
+// NewRenderer reads both fonts.
+func NewRenderer(f Fonts) (*Renderer, error) {
+	if f.CJK == "" {
+		f.CJK = DefaultCJKFont
 	}
+	if f.Latin == "" {
+		f.Latin = DefaultLatinFont
+	}
+	cjk, err := readFont(f.CJK, "fonts-droid-fallback")
+	if err != nil {
+		return nil, err
+	}
+	latin, err := readFont(f.Latin, "fonts-dejavu-core")
+	if err != nil {
+		return nil, err
+	}
+	return NewRendererFromBytes(cjk, latin)
+}
+
+func readFont(path, pkg string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %s not found (install Debian package fonts-droid-fallback, or run scripts/ensure-tools.sh, or configure another .ttf)", ErrFont, path)
+		return nil, fmt.Errorf("%w: %s not found (install Debian package %s, run scripts/ensure-tools.sh, or configure another .ttf)", ErrFont, path, pkg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFont, err)
 	}
-	return NewRendererFromBytes(data)
+	if err := checkTrueType(data); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
 }
 
-// NewRendererFromBytes uses font data already loaded (embedded or from a
-// database).
-func NewRendererFromBytes(font []byte) (*Renderer, error) {
+func checkTrueType(font []byte) error {
 	if len(font) < 12 {
-		return nil, fmt.Errorf("%w: file too short", ErrFont)
+		return fmt.Errorf("%w: file too short", ErrFont)
 	}
 	switch string(font[:4]) {
 	case "\x00\x01\x00\x00", "true":
+		return nil
 	case "OTTO":
-		return nil, fmt.Errorf("%w: OpenType/CFF (.otf) fonts are not supported by fpdf; use a .ttf", ErrFont)
+		return fmt.Errorf("%w: OpenType/CFF (.otf) fonts are not supported by fpdf; use a .ttf", ErrFont)
 	case "ttcf":
-		return nil, fmt.Errorf("%w: font collections (.ttc) are not supported by fpdf; use a .ttf", ErrFont)
-	default:
-		return nil, fmt.Errorf("%w: not a TrueType file", ErrFont)
+		return fmt.Errorf("%w: font collections (.ttc) are not supported by fpdf; use a .ttf", ErrFont)
 	}
-	r := &Renderer{font: font}
+	return fmt.Errorf("%w: not a TrueType file", ErrFont)
+}
+
+// NewRendererFromBytes uses font data already loaded (embedded, or from a
+// database).
+func NewRendererFromBytes(cjk, latin []byte) (*Renderer, error) {
+	for _, f := range [][]byte{cjk, latin} {
+		if err := checkTrueType(f); err != nil {
+			return nil, err
+		}
+	}
+	r := &Renderer{cjk: cjk, latin: latin}
 	// Parse once now so a broken font fails at startup, not at first print.
 	if _, err := r.newDoc("L", time.Time{}); err != nil {
 		return nil, err
@@ -69,7 +103,7 @@ func NewRendererFromBytes(font []byte) (*Renderer, error) {
 	return r, nil
 }
 
-func (r *Renderer) newDoc(orientation string, date time.Time) (*fpdf.Fpdf, error) {
+func (r *Renderer) newDoc(orientation string, date time.Time) (*doc, error) {
 	pdf := fpdf.New(orientation, "mm", "A4", "")
 	pdf.SetCatalogSort(true)
 	if date.IsZero() {
@@ -77,12 +111,31 @@ func (r *Renderer) newDoc(orientation string, date time.Time) (*fpdf.Fpdf, error
 	}
 	pdf.SetCreationDate(date)
 	pdf.SetModificationDate(date)
-	pdf.AddUTF8FontFromBytes(family, "", r.font)
-	if err := pdf.Error(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrFont, err)
+	if err := addFont(pdf, fontCJK, r.cjk); err != nil {
+		return nil, err
+	}
+	if err := addFont(pdf, fontLatin, r.latin); err != nil {
+		return nil, err
 	}
 	pdf.SetAutoPageBreak(false, 0)
-	return pdf, nil
+	pdf.SetCellMargin(0)
+	d := &doc{pdf: pdf}
+	d.setSize(12)
+	return d, nil
+}
+
+// addFont turns fpdf's panic on a malformed font file into ErrFont.
+func addFont(pdf *fpdf.Fpdf, name string, font []byte) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: unreadable TrueType file: %v", ErrFont, p)
+		}
+	}()
+	pdf.AddUTF8FontFromBytes(name, "", font)
+	if err := pdf.Error(); err != nil {
+		return fmt.Errorf("%w: %w", ErrFont, err)
+	}
+	return nil
 }
 
 // Certificate is what a completion certificate shows.
@@ -132,10 +185,11 @@ func (r *Renderer) Certificate(w io.Writer, c Certificate) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	pdf, err := r.newDoc("L", c.IssuedOn)
+	d, err := r.newDoc("L", c.IssuedOn)
 	if err != nil {
 		return err
 	}
+	pdf := d.pdf
 	pdf.SetTitle("培训结业证书 "+c.Number, true)
 	pdf.AddPage()
 	const pageW, pageH = 297.0, 210.0
@@ -148,40 +202,34 @@ func (r *Renderer) Certificate(w io.Writer, c Certificate) error {
 	pdf.Rect(14, 14, pageW-28, pageH-28, "D")
 
 	pdf.SetTextColor(160, 30, 30)
-	pdf.SetFont(family, "", 34)
-	pdf.SetXY(0, 32)
-	pdf.CellFormat(pageW, 16, "培训结业证书", "", 1, "C", false, 0, "")
+	d.setSize(34)
+	d.text(0, 32, pageW, 16, "培训结业证书", "C")
 
 	pdf.SetTextColor(0, 0, 0)
-	pdf.SetFont(family, "", 16)
+	d.setSize(16)
 	body := fmt.Sprintf("%s（身份证件号：%s）于%s至%s参加“%s”培训，由%s承办，完成规定的学习任务，经考核合格，共计%d学时，%s学分。",
 		c.TeacherName, ident.MaskID(strings.TrimSpace(c.IDNumber)), Date(c.Start), Date(c.End),
 		c.ProjectName, c.Institution, c.Hours, credits(c.Credits))
-	pdf.SetXY(38, 66)
-	pdf.MultiCell(pageW-76, 11, "    "+body, "", "L", false)
-	pdf.SetX(38)
-	pdf.MultiCell(pageW-76, 11, "    特发此证。", "", "L", false)
+	pdf.SetY(66)
+	d.paragraph(38, pageW-76, 11, "\u3000\u3000"+body)
+	d.paragraph(38, pageW-76, 11, "\u3000\u3000特发此证。")
 
 	// Verification block, bottom left.
-	pdf.SetFont(family, "", 11)
+	d.setSize(11)
 	y := 150.0
 	for _, line := range []string{
 		"证书编号：" + c.Number,
 		"验证码：" + c.VerificationCode,
 		"验证网址：" + c.VerificationURL,
 	} {
-		pdf.SetXY(30, y)
-		pdf.CellFormat(150, 7, line, "", 0, "L", false, 0, "")
+		d.text(30, y, 150, 7, line, "L")
 		y += 8
 	}
 
 	// Issuer and date, bottom right.
-	pdf.SetFont(family, "", 14)
-	pdf.SetXY(170, 150)
-	pdf.CellFormat(100, 9, c.IssuingBody, "", 2, "C", false, 0, "")
-	pdf.SetX(170)
-	pdf.CellFormat(100, 9, Date(c.IssuedOn), "", 0, "C", false, 0, "")
-
+	d.setSize(14)
+	d.text(170, 150, 100, 9, c.IssuingBody, "C")
+	d.text(170, 159, 100, 9, Date(c.IssuedOn), "C")
 	return output(pdf, w)
 }
 
@@ -217,28 +265,27 @@ func (r *Renderer) ClassNotice(w io.Writer, n ClassNotice) error {
 		n.ReportDate.IsZero() || n.Start.IsZero() || n.End.IsZero() {
 		return errors.New("certpdf: class notice lacks teacher, project or dates")
 	}
-	pdf, err := r.newDoc("P", n.IssuedOn)
+	d, err := r.newDoc("P", n.IssuedOn)
 	if err != nil {
 		return err
 	}
+	pdf := d.pdf
 	pdf.SetTitle("开班通知 "+n.ProjectName, true)
 	pdf.AddPage()
 	const pageW = 210.0
-	pdf.SetFont(family, "", 24)
-	pdf.SetXY(0, 25)
-	pdf.CellFormat(pageW, 14, "开班通知", "", 1, "C", false, 0, "")
+	d.setSize(24)
+	d.text(0, 25, pageW, 14, "开班通知", "C")
 
-	pdf.SetFont(family, "", 13)
-	pdf.SetXY(25, 50)
+	d.setSize(13)
+	pdf.SetY(50)
 	greeting := n.Unit
 	if greeting == "" {
 		greeting = "所在学校"
 	}
-	pdf.MultiCell(pageW-50, 8, greeting+"：", "", "L", false)
-	pdf.SetX(25)
-	intro := fmt.Sprintf("    贵校%s老师已被遴选参加“%s”，由%s承办。请贵校支持该教师按时参加培训，并妥善安排其培训期间的教育教学工作。",
-		n.TeacherName, n.ProjectName, n.Institution)
-	pdf.MultiCell(pageW-50, 8, intro, "", "L", false)
+	d.paragraph(25, pageW-50, 8, greeting+"：")
+	d.paragraph(25, pageW-50, 8, fmt.Sprintf(
+		"\u3000\u3000贵校%s老师已被遴选参加“%s”，由%s承办。请贵校支持该教师按时参加培训，并妥善安排其培训期间的教育教学工作。",
+		n.TeacherName, n.ProjectName, n.Institution))
 
 	days := int(n.End.Sub(n.Start).Hours()/24) + 1
 	rows := [][2]string{
@@ -254,22 +301,24 @@ func (r *Renderer) ClassNotice(w io.Writer, n ClassNotice) error {
 	if strings.TrimSpace(n.Notes) != "" {
 		rows = append(rows, [2]string{"注意事项", n.Notes})
 	}
-	pdf.Ln(4)
+	const x, labelW, lineH, pad = 25.0, 32.0, 9.0, 2.0
+	valueW := pageW - 50 - labelW
+	y := pdf.GetY() + 4
 	for _, row := range rows {
-		x, y := 25.0, pdf.GetY()
-		pdf.SetXY(x+32, y)
-		pdf.MultiCell(pageW-50-32, 9, row[1], "1", "L", false)
-		h := pdf.GetY() - y
-		pdf.SetXY(x, y)
-		pdf.CellFormat(32, h, row[0], "1", 0, "C", false, 0, "")
-		pdf.SetXY(x, y+h)
+		lines := d.wrap(row[1], valueW-2*pad)
+		h := lineH * float64(len(lines))
+		pdf.Rect(x, y, labelW, h, "D")
+		pdf.Rect(x+labelW, y, valueW, h, "D")
+		d.text(x, y, labelW, h, row[0], "C")
+		for i, line := range lines {
+			d.text(x+labelW+pad, y+lineH*float64(i), valueW-2*pad, lineH, line, "L")
+		}
+		y += h
 	}
-	pdf.Ln(12)
-	pdf.SetX(pageW - 25 - 90)
-	pdf.CellFormat(90, 8, n.Institution, "", 2, "C", false, 0, "")
+	y += 12
+	d.text(pageW-25-90, y, 90, 8, n.Institution, "C")
 	if !n.IssuedOn.IsZero() {
-		pdf.SetX(pageW - 25 - 90)
-		pdf.CellFormat(90, 8, Date(n.IssuedOn), "", 0, "C", false, 0, "")
+		d.text(pageW-25-90, y+8, 90, 8, Date(n.IssuedOn), "C")
 	}
 	return output(pdf, w)
 }
