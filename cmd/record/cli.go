@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	cfg := ConfigFromEnv()
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(out)
+	createDB := fs.Bool("create-db", false, "create the database if it does not exist")
+	demo := fs.Bool("demo", false, "serve: load demo data when the store is empty")
+	login := fs.String("login", "", "create-admin: login name")
+	name := fs.String("name", "", "create-admin: display name")
+	password := fs.String("password", "", "create-admin: initial password (generated when empty)")
+	projection := fs.String("projection", "", "rebuild: one projection (all when empty)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel)
+	if *createDB {
+		if err := ensureDatabase(ctx, cfg.DatabaseURL); err != nil {
+			return err
+		}
+	}
+	svc, err := Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+
+	switch args[0] {
+	case "serve":
+		if *demo {
+			if err := svc.LoadDemo(ctx, out); err != nil {
+				return fmt.Errorf("demo data: %w", err)
+			}
+		}
+		return svc.Serve(ctx)
+	case "migrate":
+		fmt.Fprintln(out, "migrations applied")
+		return nil
+	case "create-admin":
+		if *login == "" || *name == "" {
+			return errors.New("create-admin needs --login and --name")
+		}
+		pw, err := svc.CreateProvinceAdmin(ctx, *login, *name, *password)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "province admin %q created; initial password: %s (must be changed at first login)\n", *login, pw)
+		return nil
+	case "demo":
+		return svc.LoadDemo(ctx, out)
+	case "rebuild":
+		return svc.Rebuild(ctx, *projection, out)
+	}
+	return fmt.Errorf("unknown command %q (serve, migrate, create-admin, demo, rebuild)", args[0])
+}
+
+func newLogger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hbte/record/eventstore"
+	"github.com/hbte/record/eventstore/esdb"
+	"github.com/hbte/record/eventstore/esdb/esdbfake"
+	"github.com/hbte/record/eventstore/postgres"
+	"github.com/hbte/record/migrations/pgtest"
+)
+
+// backends are the event stores the end-to-end tests run on.
+var backends = []string{"postgres", "esdb"}
+
+// app is the whole service on a fresh database, served by httptest.
+type app struct {
+	t   *testing.T
+	svc *Service
+	srv *httptest.Server
+}
+
+func startApp(t *testing.T, backend string) *app {
+	t.Helper()
+	pool := pgtest.New(t)
+	var store eventstore.Store
+	switch backend {
+	case "postgres":
+		store = postgres.New(pool)
+	case "esdb":
+		fake := esdbfake.Start(t)
+		s, err := esdb.New(context.Background(), fake.ConnString())
+		if err != nil {
+			t.Fatalf("esdb: %v", err)
+		}
+		store = s
+	default:
+		t.Fatalf("unknown backend %s", backend)
+	}
+	cfg := ConfigFromEnv()
+	cfg.BcryptCost = 4
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("E2E_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	svc := Wire(cfg, log, pool, store, time.Now)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Runner.Run(ctx) }()
+	srv := httptest.NewServer(svc.HTTP)
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("projection runner: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("projection runner did not stop")
+		}
+		store.Close()
+	})
+	return &app{t: t, svc: svc, srv: srv}
+}
+
+// client is one logged-in user.
+type client struct {
+	a     *app
+	token string
+	last  string // position of the last command, for read-your-writes
+}
+
+type resp struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r resp) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+func (r resp) errCode() string {
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &e)
+	return e.Error.Code
+}
+
+func (c *client) do(method, path string, body any, headers ...string) resp {
+	c.a.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			c.a.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.a.srv.URL+path, rd)
+	if err != nil {
+		c.a.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if method == http.MethodGet && c.last != "" {
+		req.Header.Set("X-Consistent-After", c.last)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.a.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if p := res.Header.Get("X-Event-Position"); p != "" {
+		c.last = p
+	}
+	return resp{Status: res.StatusCode, Header: res.Header, Body: raw}
+}
+
+// must fails the test unless the status is want.
+func (c *client) must(want int, method, path string, body any, headers ...string) resp {
+	c.a.t.Helper()
+	r := c.do(method, path, body, headers...)
+	if r.Status != want {
+		c.a.t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.Status, want, r.Body)
+	}
+	return r
+}
+
+func (a *app) anon() *client { return &client{a: a} }
+
+// login logs in; when the password must change first, it changes it to
+// newPassword (if given) and logs in again.
+func (a *app) login(login, password, newPassword string) *client {
+	a.t.Helper()
+	c := a.anon()
+	r := c.must(http.StatusCreated, "POST", "/api/v1/sessions", map[string]string{"login": login, "password": password})
+	var lr struct {
+		Token              string `json:"token"`
+		MustChangePassword bool   `json:"must_change_password"`
+	}
+	r.json(a.t, &lr)
+	c.token = lr.Token
+	if lr.MustChangePassword && newPassword != "" {
+		c.must(http.StatusOK, "PUT", "/api/v1/me/password", map[string]string{"old_password": password, "new_password": newPassword})
+	}
+	return c
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hbte/record/commands"
+	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/eventstore"
+	"github.com/hbte/record/eventstore/esdb"
+	"github.com/hbte/record/eventstore/postgres"
+	"github.com/hbte/record/httpapi"
+	"github.com/hbte/record/migrations"
+	"github.com/hbte/record/projections"
+)
+
+// Service is the whole application wired once: main and the end-to-end
+// tests build it the same way.
+type Service struct {
+	Cfg      Config
+	Log      *slog.Logger
+	Pool     *pgxpool.Pool
+	Store    eventstore.Store
+	Registry *event.Registry
+	Repo     *commands.Repository
+	Creds    *commands.Credentials
+	Security *commands.SecurityLog
+	Runner   *projections.Runner
+	Handlers *commands.Handlers
+	HTTP     *httpapi.Server
+	Now      func() time.Time
+}
+
+// Open connects, migrates and wires everything. The store is EventStoreDB
+// when EVENTSTORE_URL is an esdb:// URL, PostgreSQL otherwise.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database %s: %w", redact(cfg.DatabaseURL), err)
+	}
+	if err := migrations.Up(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	var store eventstore.Store
+	if strings.HasPrefix(cfg.EventStoreURL, "esdb://") || strings.HasPrefix(cfg.EventStoreURL, "esdb+discover://") {
+		store, err = esdb.New(ctx, cfg.EventStoreURL)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("eventstoredb: %w", err)
+		}
+		log.Info("event store: EventStoreDB")
+	} else {
+		store = postgres.New(pool)
+		log.Info("event store: PostgreSQL")
+	}
+	return Wire(cfg, log, pool, store, time.Now), nil
+}
+
+// Wire builds the service on an open pool and store.
+func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Store, now func() time.Time) *Service {
+	reg := newRegistry()
+	s := &Service{Cfg: cfg, Log: log, Pool: pool, Store: store, Registry: reg, Now: now}
+	s.Repo = commands.NewRepository(store, reg)
+	s.Creds = commands.NewCredentials(pool, cfg.BcryptCost, now)
+	s.Security = commands.NewSecurityLog(pool, now)
+	s.Runner = projections.NewRunner(store, reg, pool, log, allProjections()...)
+	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now})
+	s.HTTP = httpapi.New(httpapi.Config{
+		Log: log, Pool: pool, Creds: s.Creds, Security: s.Security, Waiter: s.Runner,
+		Accounts: s.Handlers, Areas: areas(s),
+	})
+	return s
+}
+
+// Serve runs the projections and the HTTP server until ctx ends, then shuts
+// down gracefully.
+func (s *Service) Serve(ctx context.Context) error {
+	srv := &http.Server{Addr: s.Cfg.HTTPAddr, Handler: s.HTTP, ReadHeaderTimeout: 10 * time.Second}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.Runner.Run(ctx) })
+	g.Go(func() error {
+		s.Log.Info("listening", "addr", s.Cfg.HTTPAddr)
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		s.Log.Info("shutting down")
+		return srv.Shutdown(shutdownCtx)
+	})
+	err := g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Rebuild drops and replays one projection, or all.
+func (s *Service) Rebuild(ctx context.Context, name string, out io.Writer) error {
+	if name == "" {
+		if err := s.Runner.RebuildAll(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "all projections rebuilt")
+		return nil
+	}
+	if err := s.Runner.Rebuild(ctx, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "projection %s rebuilt\n", name)
+	return nil
+}
+
+func (s *Service) Close() {
+	if err := s.Store.Close(); err != nil {
+		s.Log.Warn("close store", "err", err)
+	}
+	s.Pool.Close()
+}
+
+func redact(dsn string) string {
+	if i := strings.Index(dsn, "@"); i > 0 {
+		if j := strings.Index(dsn, "://"); j > 0 && j < i {
+			return dsn[:j+3] + "…" + dsn[i:]
+		}
+	}
+	return dsn
+}
