@@ -136,11 +136,14 @@ func rosterWhere(f RosterFilter) (string, []any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	args := []any{lo, hi}
-	conds := []string{"p.county >= $1", "p.county < $2"}
+	args := []any{}
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
+	}
+	conds := []string{"TRUE"}
+	if f.Jurisdiction != "" {
+		conds = append(conds, "p.county >= "+arg(lo), "p.county < "+arg(hi))
 	}
 	if f.UnitID != uuid.Nil {
 		conds = append(conds, "p.unit_id = "+arg(f.UnitID))
