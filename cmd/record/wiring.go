@@ -11,23 +11,37 @@ import (
 	"github.com/hbte/record/projections"
 )
 
-// newRegistry lists every event type the service reads or writes.
+// newRegistry lists every event type the service reads or writes. Each
+// area's events are registered by its wiring file (wiring_*.go).
 func newRegistry() *event.Registry {
 	r := event.NewRegistry()
 	teacher.RegisterEvents(r)
 	unit.RegisterEvents(r)
 	account.RegisterEvents(r)
 	claim.RegisterEvents(r)
+	enrollmentEvents(r)
+	creditEvents(r)
 	return r
 }
 
-func allProjections() []projections.Projection {
-	return nil
+func allProjections(s *Service) []projections.Projection {
+	ps := teacherProjections(s)
+	ps = append(ps, enrollmentProjections(s)...)
+	ps = append(ps, creditProjections(s)...)
+	return ps
 }
 
 func areas(s *Service) []httpapi.Area {
-	return []httpapi.Area{
+	as := []httpapi.Area{
 		&httpapi.TeacherArea{Cmd: s.Handlers},
 		&httpapi.UnitArea{Cmd: s.Handlers, Regions: region.Default()},
 	}
+	as = append(as, enrollmentAreas(s)...)
+	as = append(as, creditAreas(s)...)
+	return as
+}
+
+// teacherProjections are the read models of the teacher record.
+func teacherProjections(s *Service) []projections.Projection {
+	return nil
 }
