@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,7 +125,7 @@ func newTeacherScenario(t *testing.T) *scenario {
 	reg := teacherRegistry()
 	r := NewRunnerWithConfig(Config{
 		Store: store, Registry: reg, Pool: pool,
-		Logger:          slog.New(slog.NewTextHandler(&logBuffer{}, nil)),
+		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Retry:           RetryPolicy{MaxRetries: 1, InitialInterval: 5 * time.Millisecond, MaxInterval: 10 * time.Millisecond},
 		RedeliveryDelay: 5 * time.Millisecond,
 		PollInterval:    50 * time.Millisecond,
@@ -290,11 +292,40 @@ func (s *scenario) build(t *testing.T) {
 		ToUnitID: u3.id.String(), ToUnitName: u3.name, ActorID: a104.id, ActorRole: a104.role})
 }
 
+// runTeacherRunner runs r until the test ends or stop is called, and fails
+// the test if Run returns an error.
+func runTeacherRunner(t *testing.T, r *Runner) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("Run did not return after cancel")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
 // settle waits until every projection has applied the whole feed and
 // fails on any parked event, which would otherwise pass silently.
 func (s *scenario) settle(t *testing.T) {
 	t.Helper()
-	waitFor(t, s.runner, s.feed.last)
+	wctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.runner.WaitFor(wctx, s.feed.last); err != nil {
+		t.Fatalf("WaitFor: %v", err)
+	}
 	var n int
 	var first string
 	if err := s.pool.QueryRow(context.Background(),
@@ -309,7 +340,7 @@ func (s *scenario) settle(t *testing.T) {
 func TestTeacherReadModels(t *testing.T) {
 	s := newTeacherScenario(t)
 	s.build(t)
-	start(t, s.runner)
+	runTeacherRunner(t, s.runner)
 	s.settle(t)
 	ctx := context.Background()
 
@@ -957,7 +988,7 @@ func (s *scenario) checkAccounts(ctx context.Context, t *testing.T) {
 func TestTeacherProjectionsApplyTwice(t *testing.T) {
 	s := newTeacherScenario(t)
 	s.build(t)
-	stop := start(t, s.runner)
+	stop := runTeacherRunner(t, s.runner)
 	s.settle(t)
 	stop() // the runner is out of the way: this test writes alone
 	ctx := context.Background()
