@@ -43,8 +43,12 @@ CREATE UNIQUE INDEX es_events_feed ON es_events (xid, seq);
 -- violation; the adapter then calls again, and the second call sees the
 -- winner's rows and answers 1 or 2.
 --
--- The NOTIFY is part of the append's transaction, so listeners hear of an
--- append only once it is committed.
+-- With p_notify the NOTIFY is part of the append's transaction, so listeners
+-- hear of the append only once it is committed. PostgreSQL serialises the
+-- commits of notifying transactions (a database-wide lock held through the
+-- commit's WAL flush), which defeats group commit; so under concurrency the
+-- adapter lets only one append at a time notify in its transaction and
+-- covers the others with one coalesced NOTIFY after they commit.
 -- +goose StatementBegin
 CREATE FUNCTION es_append(
     p_stream   text,
@@ -53,7 +57,8 @@ CREATE FUNCTION es_append(
     p_ids      uuid[],
     p_types    text[],
     p_data     bytea[],
-    p_meta     bytea[]
+    p_meta     bytea[],
+    p_notify   boolean
 ) RETURNS TABLE (status smallint, revision bigint, xid bigint, seq bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -99,11 +104,13 @@ BEGIN
         RETURNING e.revision, e.xid, e.seq
     )
     SELECT 0::smallint, ins.revision, ins.xid, ins.seq FROM ins ORDER BY ins.revision DESC LIMIT 1;
-    PERFORM pg_notify('es_events', '');
+    IF p_notify THEN
+        PERFORM pg_notify('es_events', '');
+    END IF;
 END
 $$;
 -- +goose StatementEnd
 
 -- +goose Down
-DROP FUNCTION es_append(text, smallint, bigint, uuid[], text[], bytea[], bytea[]);
+DROP FUNCTION es_append(text, smallint, bigint, uuid[], text[], bytea[], bytea[], boolean);
 DROP TABLE es_events;

@@ -26,9 +26,9 @@ import (
 // feed. Writers retry failed appends with the same IDs and expectation; the
 // subscriber must end with every event exactly once, in feed order.
 func TestSubscriptionSurvivesKilledConnections(t *testing.T) {
+	_, dsn := pgtest.NewWithURL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	_, dsn := pgtest.NewWithURL(t)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hbte/record/eventstore"
 	"github.com/hbte/record/eventstore/postgres"
@@ -25,7 +27,7 @@ func ev(typ string) eventstore.EventData {
 func appendInTx(t *testing.T, ctx context.Context, tx pgx.Tx, stream string, e eventstore.EventData) {
 	t.Helper()
 	var status int16
-	err := tx.QueryRow(ctx, `SELECT status FROM es_append($1, 1::smallint, 0, $2, $3, $4, $5)`,
+	err := tx.QueryRow(ctx, `SELECT status FROM es_append($1, 1::smallint, 0, $2, $3, $4, $5, true)`,
 		stream, []uuid.UUID{e.ID}, []string{e.Type}, [][]byte{e.Data}, [][]byte{e.Metadata}).Scan(&status)
 	if err != nil || status != 0 {
 		t.Fatalf("es_append in tx: status %d, %v", status, err)
@@ -79,9 +81,9 @@ func TestLateCommitIsNeitherSkippedNorReordered(t *testing.T) {
 		{"held transaction inserted last", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			pool := pgtest.New(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			pool := pgtest.New(t)
 			s := postgres.New(pool, postgres.WithPollInterval(20*time.Millisecond))
 			defer s.Close()
 
@@ -150,9 +152,9 @@ func TestLateCommitIsNeitherSkippedNorReordered(t *testing.T) {
 // TestConcurrentIdenticalRetries sends the same append from many goroutines
 // at once: the losers of the unique-key race must see it as a retry.
 func TestConcurrentIdenticalRetries(t *testing.T) {
+	s := postgres.New(pgtest.New(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s := postgres.New(pgtest.New(t))
 	defer s.Close()
 	for round := 0; round < 5; round++ {
 		stream := "retry-" + uuid.NewString()
@@ -236,5 +238,125 @@ func TestClosed(t *testing.T) {
 	}
 	if _, err := s.Append(ctx, "s-1", eventstore.Any(), ev("t")); !errors.Is(err, eventstore.ErrClosed) {
 		t.Fatalf("Append after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestWakeupsWithoutPolling turns the fallback poll off (one hour) so that
+// every delivery depends on a notification: the in-transaction NOTIFY, the
+// coalesced one after concurrent appends, or the re-read of events held
+// back by an open older transaction.
+func TestWakeupsWithoutPolling(t *testing.T) {
+	// The deadline starts after pgtest, which may wait for a template build.
+	_, dsn := pgtest.NewWithURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dsn+"&pool_max_conns=12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s := postgres.New(pool, postgres.WithPollInterval(time.Hour))
+	defer s.Close()
+	sub, err := s.SubscribeAll(ctx, eventstore.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if m, err := sub.Next(ctx); err != nil || !m.CaughtUp {
+		t.Fatalf("first message = %+v, %v; want caught up", m, err)
+	}
+
+	// One append on an idle store: the in-transaction NOTIFY wakes the subscriber.
+	one := ev("one")
+	if _, err := s.Append(ctx, "one-"+uuid.NewString(), eventstore.NoStream(), one); err != nil {
+		t.Fatal(err)
+	}
+	if got := nextEvent(t, ctx, sub); got.ID != one.ID {
+		t.Fatalf("got %s, want %s", got.ID, one.ID)
+	}
+
+	// A burst from concurrent writers, with an unrelated transaction holding
+	// the feed back until after the burst. The collector stays blocked in
+	// Next throughout, so only a wake-up can make it read again.
+	blocker, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Rollback(context.Background())
+	if _, err := blocker.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	const writers, appends = 8, 20
+	var received atomic.Int64
+	collected := make(chan error, 1)
+	go func() {
+		for received.Load() < writers*appends {
+			m, err := sub.Next(ctx)
+			if err != nil {
+				collected <- err
+				return
+			}
+			if m.Event != nil {
+				received.Add(1)
+			}
+		}
+		collected <- nil
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stream, exp := "burst-"+uuid.NewString(), eventstore.NoStream()
+			for a := 0; a < appends; a++ {
+				res, err := s.Append(ctx, stream, exp, ev("burst"))
+				if err != nil {
+					errs <- err
+					return
+				}
+				exp = eventstore.Exact(res.NextRevision)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := received.Load(); n != 0 {
+		t.Fatalf("%d events delivered while an older transaction was open", n)
+	}
+	if err := blocker.Commit(ctx); err != nil { // commits without a NOTIFY
+		t.Fatal(err)
+	}
+	select {
+	case err := <-collected:
+		if err != nil {
+			t.Fatalf("after %d events: %v", received.Load(), err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("only %d of %d events delivered 5 s after the burst", received.Load(), writers*appends)
+	}
+
+	// A burst with nothing holding it back: the last appends to commit may
+	// all have skipped the in-transaction NOTIFY, and the coalesced one must
+	// wake the subscriber.
+	for round := 0; round < 20; round++ {
+		var wg sync.WaitGroup
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.Append(ctx, "round-"+uuid.NewString(), eventstore.NoStream(), ev("round")); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		for i := 0; i < writers; i++ {
+			nextEvent(t, ctx, sub)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,7 +32,16 @@ type Store struct {
 	done     chan struct{}
 	changed  chan struct{} // closed and replaced on every notification
 	listener bool          // listener goroutine started
+	notifier bool          // notifier goroutine started
 	wg       sync.WaitGroup
+
+	// notifying is held by the one append that may NOTIFY inside its own
+	// transaction; appends running meanwhile skip the NOTIFY (PostgreSQL
+	// would serialise their commits on it) and ask the notifier for one
+	// NOTIFY after they commit. kick holds at most one pending request, so
+	// a burst of appends costs one NOTIFY.
+	notifying atomic.Bool
+	kick      chan struct{}
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -86,6 +96,7 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 		log:          slog.Default(),
 		done:         make(chan struct{}),
 		changed:      make(chan struct{}),
+		kick:         make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		o(s)
@@ -160,13 +171,17 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	// A unique violation means a concurrent append won the race; calling
 	// again sees its rows and answers duplicate or conflict. Two rounds are
 	// enough unless the winner rolled back, so a few attempts bound the loop.
+	inTx := s.notifying.CompareAndSwap(false, true)
+	if inTx {
+		defer s.notifying.Store(false)
+	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		var status int16
 		var revision int64
 		var xid, seq *int64
-		err := s.pool.QueryRow(ctx, `SELECT status, revision, xid, seq FROM es_append($1, $2, $3, $4, $5, $6, $7)`,
-			stream, kind, rev, ids, types, data, meta).Scan(&status, &revision, &xid, &seq)
+		err := s.pool.QueryRow(ctx, `SELECT status, revision, xid, seq FROM es_append($1, $2, $3, $4, $5, $6, $7, $8)`,
+			stream, kind, rev, ids, types, data, meta, inTx).Scan(&status, &revision, &xid, &seq)
 		if isUniqueViolation(err) {
 			lastErr = err
 			continue
@@ -176,6 +191,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		}
 		if status == statusConflict {
 			return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: revision}
+		}
+		if status == statusWritten && !inTx {
+			s.notifyLater()
 		}
 		return eventstore.AppendResult{
 			NextRevision: uint64(revision),
@@ -188,6 +206,47 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, fmt.Errorf("append to %q: %w (after %v)", stream, err, lastErr)
 	}
 	return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: current}
+}
+
+// notifyLater asks the notifier goroutine for a NOTIFY after this call,
+// which runs after the caller's append committed.
+func (s *Store) notifyLater() {
+	s.mu.Lock()
+	if !s.notifier && !s.closed {
+		s.notifier = true
+		s.wg.Add(1)
+		go s.notify()
+	}
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default: // one is already pending and will cover this append too
+	}
+}
+
+// notify sends one NOTIFY per batch of requests until the store closes. A
+// failed NOTIFY only delays subscribers until their fallback poll.
+func (s *Store) notify() {
+	defer s.wg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		}
+		if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, channel); err != nil && ctx.Err() == nil {
+			s.log.Warn("eventstore: notify failed; subscribers will poll", "err", err)
+		}
+	}
 }
 
 func (s *Store) currentRevision(ctx context.Context, stream string) (int64, error) {
@@ -328,4 +387,25 @@ func readAll(ctx context.Context, q querier, from eventstore.Position, limit int
 		return nil, err
 	}
 	return scanEvents(rows)
+}
+
+// heldBack reports whether committed events after from are not yet final
+// because an older transaction is still running. Their appends' NOTIFY has
+// come and gone, so a subscriber must look again soon rather than wait for
+// the next notification.
+func heldBack(ctx context.Context, q querier, from eventstore.Position) (bool, error) {
+	rows, err := q.Query(ctx, `SELECT EXISTS (SELECT 1 FROM es_events
+		WHERE (xid, seq) > ($1, $2)
+		  AND xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`, int64(from.Commit), int64(from.Prepare))
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var held bool
+	for rows.Next() {
+		if err := rows.Scan(&held); err != nil {
+			return false, err
+		}
+	}
+	return held, rows.Err()
 }

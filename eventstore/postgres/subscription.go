@@ -16,6 +16,10 @@ import (
 const (
 	minBackoff = 50 * time.Millisecond
 	maxBackoff = 5 * time.Second
+	// Re-reads while events are held back by an open older transaction
+	// start at minHeld and double up to maxHeld (or the poll interval).
+	minHeld = 10 * time.Millisecond
+	maxHeld = 500 * time.Millisecond
 )
 
 // SubscribeAll implements eventstore.Store. The first subscription starts
@@ -155,7 +159,7 @@ func (sub *subscription) wait(ctx context.Context, wake <-chan struct{}, d time.
 // signal is sent once, the first time the subscriber reaches the head, as
 // EventStoreDB does.
 func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessage, error) {
-	backoff := minBackoff
+	backoff, held := minBackoff, minHeld
 	for {
 		if err := sub.ended(ctx); err != nil {
 			return eventstore.SubscriptionMessage{}, err
@@ -194,7 +198,15 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessa
 			sub.caughtUp = true
 			return eventstore.SubscriptionMessage{CaughtUp: true, Position: sub.last}, nil
 		}
-		if err := sub.wait(ctx, wake, sub.s.pollInterval); err != nil {
+		d := sub.s.pollInterval
+		if h, err := heldBack(ctx, sub.s.pool, sub.last); err == nil && h {
+			d = min(d, held)
+			held = min(held*2, maxHeld)
+		} else {
+			// An error here is the next read's to report.
+			held = minHeld
+		}
+		if err := sub.wait(ctx, wake, d); err != nil {
 			return eventstore.SubscriptionMessage{}, err
 		}
 	}
