@@ -422,11 +422,15 @@ func (e *Enrollment) PublishNotice(a access.Actor, n Notice, at time.Time) error
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if e.notice != nil && *e.notice == n {
+	if e.notice != nil && sameNotice(*e.notice, n) {
 		return nil
 	}
 	e.Record(e, &ClassNoticePublished{Notice: n, By: byOf(a), At: at})
 	return nil
+}
+
+func sameNotice(a, b Notice) bool {
+	return a.ReportDate.Equal(b.ReportDate) && a.ReportPlace == b.ReportPlace && a.Contact == b.Contact && a.Notes == b.Notes
 }
 
 // Report records that the teacher reported for training (the teacher

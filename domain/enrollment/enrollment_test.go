@@ -609,3 +609,24 @@ func TestReplayThroughRegistry(t *testing.T) {
 		t.Errorf("replayed enrollment differs")
 	}
 }
+
+func TestRepublishNotice(t *testing.T) {
+	e, _ := at(t, StageNoticePublished)
+	n := len(e.Changes())
+	same := notice
+	same.ReportDate = notice.ReportDate.In(time.FixedZone("CST", 8*3600))
+	if err := e.PublishNotice(instA, same, t0); err != nil || len(e.Changes()) != n {
+		t.Fatalf("same notice recorded again: %v", err)
+	}
+	moved := notice
+	moved.ReportPlace = "河北师范大学本部"
+	if err := e.PublishNotice(instA, moved, t0); err != nil || len(e.Changes()) != n+1 {
+		t.Fatalf("changed notice not recorded: %v", err)
+	}
+	if got, _ := e.Notice(); got.ReportPlace != "河北师范大学本部" {
+		t.Errorf("notice = %+v", got)
+	}
+	if err := e.PublishNotice(instA, Notice{ReportPlace: "x"}, t0); !errors.Is(err, domain.ErrValidation) {
+		t.Errorf("incomplete notice: err = %v", err)
+	}
+}

@@ -321,7 +321,7 @@ func (p *Project) ChangeDetails(actor access.Actor, d Details, at time.Time) err
 		return err
 	}
 	d = normalizeDetails(d)
-	if d == p.details {
+	if sameDetails(d, p.details) {
 		return nil
 	}
 	p.Record(p, &DetailsChanged{Details: d, At: at})
@@ -417,6 +417,14 @@ func (p *Project) SetPolicy(actor access.Actor, policy Policy, at time.Time) err
 	}
 	p.Record(p, &PolicySet{Policy: policy, At: at})
 	return nil
+}
+
+// sameDetails compares with time.Equal: a replayed time may carry another
+// *Location than a fresh one for the same instant.
+func sameDetails(a, b Details) bool {
+	at, bt := a, b
+	at.Start, at.End, bt.Start, bt.End = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	return at == bt && a.Start.Equal(b.Start) && a.End.Equal(b.End)
 }
 
 func samePolicy(a, b Policy) bool {

@@ -405,7 +405,21 @@ func TestReplay(t *testing.T) {
 		t.Errorf("version = %d", q.Version())
 	}
 	if q.Status() != StatusNominating || !q.HoldsSeat(e) || q.Reserved("1301") != 1 ||
-		len(q.Classes()) != 1 || q.Quotas()["130102"] != 3 || q.Details() != p.Details() {
+		len(q.Classes()) != 1 || q.Quotas()["130102"] != 3 || !sameDetails(q.Details(), p.Details()) {
 		t.Errorf("replayed project differs: %+v", q)
+	}
+}
+
+func TestChangeDetailsIgnoresLocation(t *testing.T) {
+	p := mustCreate(t)
+	d := normalizeDetails(details())
+	// As after a JSON round trip with an offset: same instants, other *Location.
+	replayed := d
+	replayed.Start = d.Start.In(time.FixedZone("", 0))
+	replayed.End = d.End.In(time.FixedZone("", 0))
+	p.Apply(&DetailsChanged{Details: replayed})
+	n := len(p.Changes())
+	if err := p.ChangeDetails(province, d, t0); err != nil || len(p.Changes()) != n {
+		t.Errorf("unchanged details recorded an event: %v", err)
 	}
 }
