@@ -1076,3 +1076,136 @@ func TestTeacherRosterUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// aggregate is what the domain's aggregates share through event.Root.
+type aggregate interface {
+	Changes() []event.Event
+	Version() int64
+	MarkSaved(uint64)
+}
+
+// save appends an aggregate's recorded events as the commands layer does:
+// with the exact expected revision and the actor's metadata.
+func (f *scenarioFeed) save(stream string, a aggregate, actor access.Actor) {
+	f.t.Helper()
+	expected := eventstore.NoStream()
+	if v := a.Version(); v >= 0 {
+		expected = eventstore.Exact(uint64(v))
+	}
+	f.clock = f.clock.Add(time.Minute)
+	meta, err := json.Marshal(event.Metadata{ActorID: actor.UserID, ActorRole: string(actor.Role), ActorName: actor.Name,
+		Jurisdiction: actor.Jurisdiction, OccurredAt: f.clock})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var data []eventstore.EventData
+	for _, ev := range a.Changes() {
+		typ, body, err := f.reg.Encode(ev)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		data = append(data, eventstore.EventData{ID: uuid.New(), Type: typ, Data: body, Metadata: meta})
+	}
+	res, err := f.store.Append(context.Background(), stream, expected, data...)
+	if err != nil {
+		f.t.Fatalf("append %s: %v", stream, err)
+	}
+	a.MarkSaved(res.NextRevision)
+	f.last = res.Position
+}
+
+// TestTeacherProfileMatchesAggregate drives the real aggregates through
+// their decision methods, so the read models see exactly what the domain
+// records (forced follow-up changes, an approval and its correction in one
+// append), and checks the profile against the aggregate's own state.
+func TestTeacherProfileMatchesAggregate(t *testing.T) {
+	s := newTeacherScenario(t)
+	f := s.feed
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	admin := access.Actor{UserID: uuid.New(), Role: access.RoleCountyAdmin, Name: "长安区管理员", Jurisdiction: "130102"}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	u := unit.New(uuid.New())
+	must(u.Register(unit.Registration{Name: "石家庄市长安区第二中学", County: "130102", Area: "3", Category: "311", Stage: "3"}, admin, now))
+	f.save(unit.StreamName(u.ID()), u, admin)
+
+	id := uuid.New()
+	tch := teacher.New(id)
+	oldID := residentID("13010219920304002")
+	_, err := tch.Register(teacher.Registration{
+		Profile: teacher.Profile{Name: "孙丽", IDType: "1", IDNumber: oldID, WorkStart: "2014-09",
+			CertificateType: "3", CertificateNumber: "20141301032000123", Mobile: "13912345678"},
+		Unit: teacher.UnitRef{ID: u.ID(), Name: u.Name(), County: u.County()},
+	}, admin, now)
+	must(err)
+	f.save(teacher.StreamName(id), tch, admin)
+
+	me := access.Actor{UserID: uuid.New(), Role: access.RoleTeacher, Name: "孙丽", TeacherID: id}
+	must(tch.EditOrdinary(me, map[string]string{teacher.FieldEthnicity: "01", teacher.FieldMainSubject: "03"}, "", now))
+	f.save(teacher.StreamName(id), tch, me)
+
+	// A new ID number with another birth date: gender stays, the birth
+	// date follows as an event of its own.
+	newID := residentID("13010219920405002")
+	_, err = tch.CorrectKeyField(admin, teacher.FieldIDNumber, newID, "户籍信息更正", "", now)
+	must(err)
+	f.save(teacher.StreamName(id), tch, admin)
+
+	corr := uuid.New()
+	must(tch.RequestCorrection(corr, teacher.FieldName, "孙莉", "身份证上为孙莉", nil, me, now))
+	f.save(teacher.StreamName(id), tch, me)
+	must(tch.ApproveCorrection(corr, admin, "已核对", now))
+	f.save(teacher.StreamName(id), tch, admin)
+
+	runTeacherRunner(t, s.runner)
+	s.settle(t)
+	ctx := context.Background()
+
+	got, err := s.q.Profile(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Profile != tch.Profile() {
+		t.Errorf("read model profile:\n got %+v\nwant %+v", got.Profile, tch.Profile())
+	}
+	if int64(got.Revision) != tch.Version() || got.OpenCorrections != 0 || got.SchoolAreaLabel != "乡村" {
+		t.Errorf("revision %d (aggregate %d), open %d, area %q", got.Revision, tch.Version(), got.OpenCorrections, got.SchoolAreaLabel)
+	}
+	if got.Profile.BirthDate != "1992-04-05" || got.Profile.Name != "孙莉" {
+		t.Errorf("followed birth date %q, approved name %q", got.Profile.BirthDate, got.Profile.Name)
+	}
+
+	h, err := s.q.History(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(h)) != tch.Version()+1 {
+		t.Errorf("history has %d entries, stream %d", len(h), tch.Version()+1)
+	}
+
+	p, err := s.q.KeyFieldAudit(ctx, AuditFilter{TeacherID: id, From: now.AddDate(-1, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes []string
+	for _, e := range p.Entries {
+		if e.EventType == teacher.TypeKeyFieldCorrected {
+			changes = append(changes, e.Field+"="+e.NewValue)
+		}
+	}
+	if want := []string{"id_number=" + newID, "birth_date=1992-04-05", "name=孙莉"}; !slices.Equal(changes, want) {
+		t.Errorf("audited corrections = %v, want %v", changes, want)
+	}
+	last := p.Entries[len(p.Entries)-1]
+	if last.CorrectionID == nil || *last.CorrectionID != corr || last.Reason != "身份证上为孙莉" || last.TeacherName != "孙丽" {
+		t.Errorf("approved correction row = %+v", last)
+	}
+	if q, err := s.q.PendingCorrections(ctx, "130102"); err != nil || len(q) != 0 {
+		t.Errorf("queue after approval = %v, %v", q, err)
+	}
+}
