@@ -4,6 +4,7 @@
 set -euo pipefail
 need=()
 ls /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf >/dev/null 2>&1 || need+=(fonts-droid-fallback)
+ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v pg_isready >/dev/null 2>&1 || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then

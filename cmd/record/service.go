@@ -36,6 +36,7 @@ type Service struct {
 	Security *commands.SecurityLog
 	Runner   *projections.Runner
 	Handlers *commands.Handlers
+	Teachers *projections.TeacherQueries
 	HTTP     *httpapi.Server
 	Now      func() time.Time
 }
@@ -79,6 +80,7 @@ func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Sto
 	s.Security = commands.NewSecurityLog(pool, now)
 	s.Runner = projections.NewRunner(store, reg, pool, log, allProjections(s)...)
 	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now})
+	s.Teachers = projections.NewTeacherQueries(pool)
 	s.HTTP = httpapi.New(httpapi.Config{
 		Log: log, Pool: pool, Creds: s.Creds, Security: s.Security, Waiter: s.Runner,
 		Accounts: s.Handlers, Areas: areas(s),

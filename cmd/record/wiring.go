@@ -34,6 +34,7 @@ func allProjections(s *Service) []projections.Projection {
 func areas(s *Service) []httpapi.Area {
 	as := []httpapi.Area{
 		&httpapi.TeacherArea{Cmd: s.Handlers},
+		&httpapi.TeacherReadArea{Cmd: s.Handlers, Q: s.Teachers},
 		&httpapi.UnitArea{Cmd: s.Handlers, Regions: region.Default()},
 	}
 	as = append(as, enrollmentAreas(s)...)
@@ -43,5 +44,5 @@ func areas(s *Service) []httpapi.Area {
 
 // teacherProjections are the read models of the teacher record.
 func teacherProjections(s *Service) []projections.Projection {
-	return nil
+	return projections.TeacherProjections()
 }
