@@ -115,9 +115,9 @@ func (pk *parker) publish(msg *message.Message) error {
 		r.cfg.Logger.Error("projection caught-up marker failed", "projection", name, "error", msg.Metadata.Get(middleware.ReasonForPoisonedKey))
 		return nil
 	}
-	tx, err := r.cfg.Pool.Begin(ctx)
+	tx, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
-		return fmt.Errorf("projection %s: park: begin: %w", name, err)
+		return fmt.Errorf("projection %s: park: %w", name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	cp, err := lockCheckpoint(ctx, tx, name)

@@ -22,7 +22,9 @@ import (
 // truncates the tables, clears the projection's parked events and resets
 // its checkpoint to Start; then the replay reads the feed with ReadAll in
 // batches of Config.RebuildBatch, one transaction per batch that applies
-// the events and moves the checkpoint. The live subscription needs no
+// the events and moves the checkpoint (a batch with a failing event is
+// redone event by event in savepoints, so only that event is retried and,
+// if it keeps failing, parked). The live subscription needs no
 // restart: it is held at the message it was about to apply, which the
 // replay has passed, so when the gate opens it skips (checkpoint >= its
 // position) until it reaches events newer than the replay, and applies
@@ -46,9 +48,9 @@ func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	if err := r.resetProjection(ctx, p); err != nil {
 		return err
 	}
-	n, err := r.replay(ctx, p)
+	n, err := r.catchUp(ctx, p)
 	if err != nil {
-		return err
+		return fmt.Errorf("rebuild: %w", err)
 	}
 	r.cfg.Logger.InfoContext(ctx, "projection rebuilt", "projection", name, "events", n, "took", time.Since(start))
 	return nil
@@ -66,9 +68,9 @@ func (r *Runner) RebuildAll(ctx context.Context) error {
 }
 
 func (r *Runner) resetProjection(ctx context.Context, p *projection) error {
-	tx, err := r.cfg.Pool.Begin(ctx)
+	tx, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
-		return fmt.Errorf("rebuild %s: begin: %w", p.name, err)
+		return fmt.Errorf("rebuild %s: %w", p.name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	if _, err := lockCheckpoint(ctx, tx, p.name); err != nil {
@@ -96,51 +98,74 @@ func (r *Runner) resetProjection(ctx context.Context, p *projection) error {
 	return nil
 }
 
-// replay applies the feed from Start, batch by batch, and returns how many
-// events it read.
-func (r *Runner) replay(ctx context.Context, p *projection) (int, error) {
-	from := eventstore.Start
+// catchUp applies the feed after p's stored checkpoint in batches of
+// Config.RebuildBatch, one transaction per batch, until ReadAll returns
+// nothing, and returns how many events it read. The caller holds p's gate.
+// Both a rebuild (after the reset) and Run (before the live subscription
+// starts) use it: a backlog applied in batches costs one commit per batch
+// instead of one per event.
+func (r *Runner) catchUp(ctx context.Context, p *projection) (int, error) {
+	from, err := readCheckpoint(ctx, r.cfg.Pool, p.name)
+	if err != nil {
+		return 0, err
+	}
 	total := 0
 	for {
 		batch, err := r.cfg.Store.ReadAll(ctx, from, r.cfg.RebuildBatch)
 		if err != nil {
-			return total, fmt.Errorf("rebuild %s: read after %s: %w", p.name, from, err)
+			return total, fmt.Errorf("projection %s: read after %s: %w", p.name, from, err)
 		}
 		if len(batch) == 0 {
 			return total, nil
 		}
-		if err := r.replayBatch(ctx, p, from, batch); err != nil {
-			return total, err
+		if err := r.replayBatch(ctx, p, from, batch, false); err != nil {
+			if ctx.Err() != nil {
+				return total, err
+			}
+			// Find the failing event: apply one by one in savepoints,
+			// retrying and, if it must be, parking.
+			r.cfg.Logger.DebugContext(ctx, "projection batch failed, replaying it event by event", "projection", p.name, "error", err)
+			if err := r.replayBatch(ctx, p, from, batch, true); err != nil {
+				return total, err
+			}
 		}
 		total += len(batch)
 		from = batch[len(batch)-1].Position
 	}
 }
 
-func (r *Runner) replayBatch(ctx context.Context, p *projection, from eventstore.Position, batch []eventstore.RecordedEvent) error {
-	tx, err := r.cfg.Pool.Begin(ctx)
+// replayBatch applies batch, which follows from, in one transaction. With
+// careful unset the first error aborts the batch; with careful set each
+// event runs in a savepoint, is retried, and is parked if it keeps failing.
+func (r *Runner) replayBatch(ctx context.Context, p *projection, from eventstore.Position, batch []eventstore.RecordedEvent, careful bool) error {
+	tx, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
-		return fmt.Errorf("rebuild %s: begin: %w", p.name, err)
+		return fmt.Errorf("projection %s: %w", p.name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	cp, err := lockCheckpoint(ctx, tx, p.name)
 	if err != nil {
-		return fmt.Errorf("rebuild %s: %w", p.name, err)
+		return err
 	}
 	if cp != from {
-		return fmt.Errorf("rebuild %s: checkpoint moved to %s while replaying from %s: another process writes this projection", p.name, cp, from)
+		return fmt.Errorf("projection %s: checkpoint moved to %s while replaying from %s: another process writes this projection", p.name, cp, from)
 	}
 	for _, rec := range batch {
-		if err := r.replayOne(ctx, tx, p, rec); err != nil {
+		if careful {
+			err = r.replayOne(ctx, tx, p, rec)
+		} else {
+			err = r.applyRecovering(ctx, tx, p, rec)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	last := batch[len(batch)-1].Position
 	if err := storeCheckpoint(ctx, tx, p.name, last); err != nil {
-		return fmt.Errorf("rebuild %s: %w", p.name, err)
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("rebuild %s: commit batch to %s: %w", p.name, last, err)
+		return fmt.Errorf("projection %s: commit batch to %s: %w", p.name, last, err)
 	}
 	r.observe(p.name, last)
 	return nil
@@ -155,28 +180,28 @@ func (r *Runner) replayOne(ctx context.Context, tx pgx.Tx, p *projection, rec ev
 	for attempt := 0; attempt <= r.cfg.Retry.MaxRetries; attempt++ {
 		if attempt > 0 {
 			if !sleep(ctx, wait) {
-				return fmt.Errorf("rebuild %s: %w", p.name, ctx.Err())
+				return fmt.Errorf("projection %s: %w", p.name, ctx.Err())
 			}
 			wait = min(time.Duration(float64(wait)*r.cfg.Retry.Multiplier), r.cfg.Retry.MaxInterval)
 		}
 		sp, err := tx.Begin(ctx)
 		if err != nil {
-			return fmt.Errorf("rebuild %s: savepoint: %w", p.name, err)
+			return fmt.Errorf("projection %s: savepoint: %w", p.name, err)
 		}
 		lastErr = r.applyRecovering(ctx, sp, p, rec)
 		if lastErr == nil {
 			if err := sp.Commit(ctx); err != nil {
-				return fmt.Errorf("rebuild %s: release savepoint: %w", p.name, err)
+				return fmt.Errorf("projection %s: release savepoint: %w", p.name, err)
 			}
 			return nil
 		}
 		if err := sp.Rollback(ctx); err != nil {
-			return fmt.Errorf("rebuild %s: rollback savepoint: %w (after %w)", p.name, err, lastErr)
+			return fmt.Errorf("projection %s: rollback savepoint: %w (after %w)", p.name, err, lastErr)
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("rebuild %s: %w", p.name, lastErr)
+			return lastErr
 		}
-		r.cfg.Logger.WarnContext(ctx, "projection rebuild: apply failed, retrying",
+		r.cfg.Logger.WarnContext(ctx, "projection apply failed, retrying",
 			"projection", p.name, "event_id", rec.ID.String(), "attempt", attempt+1, "error", lastErr)
 	}
 	return r.park(ctx, tx, p.name, rec, lastErr.Error())

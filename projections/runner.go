@@ -199,6 +199,16 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	// Apply the backlog in batches first; the live subscription then
+	// starts near the head. Stopping here is as clean as stopping later.
+	for _, p := range r.order {
+		if err := r.initialCatchUp(ctx, p); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
 	feed := NewFeedSubscriber(FeedConfig{
 		Store:           r.cfg.Store,
 		Start:           r.startPosition,
@@ -243,6 +253,22 @@ func (r *Runner) Run(ctx context.Context) error {
 	return errors.New("projections: router stopped while its context was still live")
 }
 
+func (r *Runner) initialCatchUp(ctx context.Context, p *projection) error {
+	if err := p.hold(ctx); err != nil {
+		return err
+	}
+	defer p.release()
+	start := time.Now()
+	n, err := r.catchUp(ctx, p)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		r.cfg.Logger.InfoContext(ctx, "projection caught up", "projection", p.name, "events", n, "took", time.Since(start))
+	}
+	return nil
+}
+
 // startPosition is the feed's StartFunc: the stored checkpoint.
 func (r *Runner) startPosition(ctx context.Context, topic string) (eventstore.Position, error) {
 	pos, err := readCheckpoint(ctx, r.cfg.Pool, topic)
@@ -272,9 +298,9 @@ func (r *Runner) handler(p *projection) message.NoPublishHandlerFunc {
 // event at or before the checkpoint was applied already (a redelivery after
 // a lost Ack, or a rebuild that went further) and is skipped.
 func (r *Runner) applyLive(ctx context.Context, p *projection, rec eventstore.RecordedEvent) error {
-	tx, err := r.cfg.Pool.Begin(ctx)
+	tx, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
-		return fmt.Errorf("projection %s: begin: %w", p.name, err)
+		return fmt.Errorf("projection %s: %w", p.name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	cp, err := lockCheckpoint(ctx, tx, p.name)
@@ -308,9 +334,9 @@ func (r *Runner) caughtUp(ctx context.Context, p *projection, pos eventstore.Pos
 	if !behind {
 		return nil
 	}
-	tx, err := r.cfg.Pool.Begin(ctx)
+	tx, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
-		return fmt.Errorf("projection %s: begin: %w", p.name, err)
+		return fmt.Errorf("projection %s: %w", p.name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	cp, err := lockCheckpoint(ctx, tx, p.name)

@@ -76,16 +76,25 @@ func TestRunnerRestartLosesAndDuplicatesNothing(t *testing.T) {
 		e := newEnv(t, sf)
 		createToyTables(t, e.pool, "toy")
 		w := newFeedWriter(t, e.store, 4)
-		final := w.append(150)
+		w.append(100)
 
 		// Each round stops the runner abruptly after a different number of
 		// applies: the cancel lands inside Apply, so that transaction rolls
-		// back, and the rounds together cover the whole feed.
-		for round, k := range []int{1, 7, 19, 3, 40, 1000} {
+		// back. Rounds marked live let the runner finish its batched
+		// catch-up first, so the stop hits the live, message-by-message
+		// path; the others stop it wherever it is.
+		rounds := []struct {
+			k    int64
+			live bool
+		}{{1, false}, {7, true}, {15, false}, {3, true}, {11, false}, {12, true}, {0, false}}
+		var final eventstore.Position
+		for i, round := range rounds {
 			var applied atomic.Int64
+			var armed atomic.Bool
+			armed.Store(!round.live)
 			ctx, cancel := context.WithCancel(context.Background())
 			p := &toyProjection{name: "toy", hook: func(context.Context, event.Envelope) error {
-				if applied.Add(1) == int64(k) {
+				if armed.Load() && applied.Add(1) == round.k {
 					cancel()
 				}
 				return nil
@@ -93,17 +102,22 @@ func TestRunnerRestartLosesAndDuplicatesNothing(t *testing.T) {
 			r := e.runner(p)
 			done := make(chan error, 1)
 			go func() { done <- r.Run(ctx) }()
-			if k == 1000 {
+			if round.live {
+				waitLive(t, r, "toy")
+				armed.Store(true)
+			}
+			final = w.append(25)
+			if round.k == 0 {
 				waitFor(t, r, final)
 				cancel()
 			}
 			select {
 			case err := <-done:
 				if err != nil {
-					t.Fatalf("round %d: Run: %v", round, err)
+					t.Fatalf("round %d: Run: %v", i, err)
 				}
 			case <-time.After(30 * time.Second):
-				t.Fatalf("round %d: Run did not stop", round)
+				t.Fatalf("round %d: Run did not stop", i)
 			}
 			cancel()
 		}
@@ -117,7 +131,51 @@ func TestRunnerRestartLosesAndDuplicatesNothing(t *testing.T) {
 		if got := dumpCounts(t, e.pool, "toy"); !reflect.DeepEqual(got, wantCounts) {
 			t.Fatalf("counts = %v, want %v", got, wantCounts)
 		}
+		if cp, err := readCheckpoint(context.Background(), e.pool, "toy"); err != nil || cp != final {
+			t.Fatalf("checkpoint %s, %v; want %s", cp, err, final)
+		}
 	})
+}
+
+// waitLive waits until name has caught up through its live subscription,
+// so later events take the message-by-message path, not the batched one.
+func waitLive(t *testing.T, r *Runner, name string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r.mu.Lock()
+		live := r.live[name]
+		r.mu.Unlock()
+		if live {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never went live", name)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// attemptCounter counts Apply attempts per event number.
+type attemptCounter struct {
+	mu sync.Mutex
+	n  map[int]int
+}
+
+func (c *attemptCounter) add(n int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[int]int{}
+	}
+	c.n[n]++
+	return c.n[n]
+}
+
+func (c *attemptCounter) get(n int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n[n]
 }
 
 // A message delivered again (an Ack lost to a crash after commit) or out of
@@ -154,53 +212,63 @@ func TestHandlerSkipsRedeliveredEvents(t *testing.T) {
 	})
 }
 
+// Event 13 fails in the batched catch-up, event 43 on the live path; both
+// end up parked and everything else applied.
 func TestRunnerParksAnEventItCannotApply(t *testing.T) {
 	forEachStore(t, func(t *testing.T, sf storeFactory) {
 		e := newEnv(t, sf)
 		createToyTables(t, e.pool, "toy")
-		var attempts atomic.Int64
+		var attempts attemptCounter
 		p := &toyProjection{name: "toy", hook: func(_ context.Context, env event.Envelope) error {
-			if env.Event.(*toyHappened).N == 13 {
-				attempts.Add(1)
+			if n := env.Event.(*toyHappened).N; n == 13 || n == 43 {
+				attempts.add(n)
 				return errInjected
 			}
 			return nil
 		}}
 		w := newFeedWriter(t, e.store, 3)
-		final := w.append(30)
+		w.append(30)
 		r := e.runner(p)
 		start(t, r)
+		waitLive(t, r, "toy")
+		final := w.append(20)
 		waitFor(t, r, final)
 
-		want, _ := expectedLog(t, e.store, func(n int) bool { return n == 13 })
+		poisoned := func(n int) bool { return n == 13 || n == 43 }
+		want, _ := expectedLog(t, e.store, poisoned)
 		if got := dumpLog(t, e.pool, "toy"); !reflect.DeepEqual(got, want) {
 			t.Fatalf("log: got %d rows, want the %d others in order", len(got), len(want))
 		}
-		if got := attempts.Load(); got != 4 {
-			t.Errorf("attempts on the poisoned event = %d, want 1 + 3 retries", got)
+		// Catch-up: the batch attempt, then 1 + 3 retries in a savepoint.
+		if got := attempts.get(13); got != 5 {
+			t.Errorf("attempts on event 13 (catch-up) = %d, want 5", got)
+		}
+		// Live: 1 + 3 retries by the Retry middleware.
+		if got := attempts.get(43); got != 4 {
+			t.Errorf("attempts on event 43 (live) = %d, want 4", got)
 		}
 		parked, err := r.Parked(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		bad := findEvent(t, e.store, 13)
-		if len(parked) != 1 {
-			t.Fatalf("parked = %+v, want one", parked)
+		if len(parked) != 2 {
+			t.Fatalf("parked = %+v, want two", parked)
 		}
-		pe := parked[0]
-		if pe.Projection != "toy" || pe.EventID != bad.ID || pe.Position != bad.Position || pe.Type != bad.Type ||
-			pe.Stream != bad.Stream || pe.Revision != bad.Revision || !strings.Contains(pe.Error, errInjected.Error()) || pe.ParkedAt.IsZero() {
-			t.Errorf("parked event = %+v, want %s at %s in %s", pe, bad.ID, bad.Position, bad.Stream)
-		}
-		logs := e.logs.String()
-		if !strings.Contains(logs, "level=ERROR msg=\"projection event parked\"") || !strings.Contains(logs, bad.ID.String()) {
-			t.Errorf("no error-level log of the parked event %s in:\n%s", bad.ID, logs)
+		for i, n := range []int{13, 43} {
+			bad, pe := findEvent(t, e.store, n), parked[i]
+			if pe.Projection != "toy" || pe.EventID != bad.ID || pe.Position != bad.Position || pe.Type != bad.Type ||
+				pe.Stream != bad.Stream || pe.Revision != bad.Revision || !strings.Contains(pe.Error, errInjected.Error()) || pe.ParkedAt.IsZero() {
+				t.Errorf("parked event = %+v, want %s at %s in %s", pe, bad.ID, bad.Position, bad.Stream)
+			}
+			if logs := e.logs.String(); !strings.Contains(logs, "level=ERROR msg=\"projection event parked\"") || !strings.Contains(logs, bad.ID.String()) {
+				t.Errorf("no error-level log of the parked event %s in:\n%s", bad.ID, logs)
+			}
 		}
 		st, err := r.Status(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(st) != 1 || st[0].Parked != 1 || st[0].Checkpoint != final || st[0].Lag != 0 {
+		if len(st) != 1 || st[0].Parked != 2 || st[0].Checkpoint != final || st[0].Lag != 0 {
 			t.Errorf("status = %+v", st)
 		}
 	})
@@ -222,24 +290,30 @@ func findEvent(t *testing.T, store eventstore.Store, n int) eventstore.RecordedE
 	return eventstore.RecordedEvent{}
 }
 
+// Events 5 (catch-up) and 25 (live) fail twice, then succeed: each is
+// applied once, nothing is parked.
 func TestRunnerRetriesATransientFailure(t *testing.T) {
 	forEachStore(t, func(t *testing.T, sf storeFactory) {
 		e := newEnv(t, sf)
 		createToyTables(t, e.pool, "toy")
-		var attempts atomic.Int64
+		var attempts attemptCounter
 		p := &toyProjection{name: "toy", hook: func(_ context.Context, env event.Envelope) error {
-			if env.Event.(*toyHappened).N == 5 && attempts.Add(1) <= 2 {
+			if n := env.Event.(*toyHappened).N; (n == 5 || n == 25) && attempts.add(n) <= 2 {
 				return errInjected // after the log row was written: it must roll back
 			}
 			return nil
 		}}
 		w := newFeedWriter(t, e.store, 3)
-		final := w.append(10)
+		w.append(10)
 		r := e.runner(p)
 		start(t, r)
+		waitLive(t, r, "toy")
+		final := w.append(20)
 		waitFor(t, r, final)
-		if got := attempts.Load(); got != 3 {
-			t.Errorf("attempts = %d, want 3 (two failures, one success)", got)
+		for _, n := range []int{5, 25} {
+			if got := attempts.get(n); got != 3 {
+				t.Errorf("attempts on %d = %d, want 3 (two failures, one success)", n, got)
+			}
 		}
 		want, _ := expectedLog(t, e.store, nil)
 		if got := dumpLog(t, e.pool, "toy"); !reflect.DeepEqual(got, want) {
@@ -406,6 +480,7 @@ func TestRebuildAllWithoutRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := e.runner(a, b)
+		readFinal(t, e.store, final)
 		if err := r.RebuildAll(context.Background()); err != nil {
 			t.Fatalf("RebuildAll: %v", err)
 		}
