@@ -43,14 +43,14 @@ func (h *Handlers) RegisterTeacher(ctx context.Context, actor access.Actor, cmd 
 	id := h.newID(ctx, actor, "teacher")
 	stream := teacher.StreamName(id)
 	var warnings []ident.Warning
-	t, res, err := Update(ctx, h.Repo, stream, func() *teacher.Teacher { return teacher.New(id) }, true, h.write(ctx, actor),
+	w := h.write(ctx, actor)
+	var idNumber string
+	w.BeforeSave = func(ctx context.Context) error { return h.claim(ctx, actor, ClaimIDNumber, idNumber, id) }
+	t, res, err := Update(ctx, h.Repo, stream, func() *teacher.Teacher { return teacher.New(id) }, true, w,
 		func(t *teacher.Teacher) error {
 			ws, err := t.Register(teacher.Registration{Profile: cmd.Profile, Unit: ref, CertificateOverride: cmd.CertificateOverride}, actor, h.Now())
-			if err != nil {
-				return err
-			}
-			warnings = ws
-			return h.claim(ctx, actor, ClaimIDNumber, t.Profile().IDNumber, id)
+			warnings, idNumber = ws, t.Profile().IDNumber
+			return err
 		})
 	if err != nil {
 		return Registered{}, err

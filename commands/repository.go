@@ -117,8 +117,14 @@ type Write struct {
 	// retried command with the same key appends nothing twice.
 	IdempotencyKey string
 	// ExpectedVersion, when set, is the revision the client saw (If-Match):
-	// a mismatch is a ConflictError, never retried.
+	// a mismatch is a ConflictError, never retried. It is checked after the
+	// decision, so an actor who may not act at all is refused (403) rather
+	// than told the revision.
 	ExpectedVersion *int64
+	// BeforeSave runs after a successful decision and revision check, just
+	// before the append: the place for writes to other streams that must
+	// precede this one (e.g. claiming a unique value).
+	BeforeSave func(ctx context.Context) error
 }
 
 // Save appends agg's recorded events with the exact expected revision.
@@ -185,11 +191,16 @@ func Update[A Aggregate](ctx context.Context, r *Repository, stream string, fres
 				return agg, res, nil
 			}
 		}
+		if err := decide(agg); err != nil {
+			return zero, eventstore.AppendResult{}, err
+		}
 		if w.ExpectedVersion != nil && *w.ExpectedVersion != agg.Version() {
 			return zero, eventstore.AppendResult{}, &ConflictError{Stream: stream, Current: agg.Version()}
 		}
-		if err := decide(agg); err != nil {
-			return zero, eventstore.AppendResult{}, err
+		if w.BeforeSave != nil && len(agg.Changes()) > 0 {
+			if err := w.BeforeSave(ctx); err != nil {
+				return zero, eventstore.AppendResult{}, err
+			}
 		}
 		res, err := r.Save(ctx, stream, agg, w)
 		if err == nil {

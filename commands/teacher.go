@@ -32,6 +32,12 @@ func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uui
 	w := h.write(ctx, actor)
 	var oldID, newID string
 	var nameChanged bool
+	w.BeforeSave = func(ctx context.Context) error {
+		if newID != oldID {
+			return h.claim(ctx, actor, ClaimIDNumber, newID, id)
+		}
+		return nil
+	}
 	t, res, err := Update(ctx, h.Repo, stream, func() *teacher.Teacher { return teacher.New(id) }, false, w,
 		func(t *teacher.Teacher) error {
 			oldID = t.Profile().IDNumber
@@ -39,11 +45,7 @@ func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uui
 			if err := decide(t); err != nil {
 				return err
 			}
-			newID = t.Profile().IDNumber
-			nameChanged = t.Profile().Name != oldName
-			if newID != oldID {
-				return h.claim(ctx, actor, ClaimIDNumber, newID, id)
-			}
+			newID, nameChanged = t.Profile().IDNumber, t.Profile().Name != oldName
 			return nil
 		})
 	if err != nil {

@@ -19,12 +19,14 @@ const ClaimUnitName = "unit_name"
 func (h *Handlers) RegisterUnit(ctx context.Context, actor access.Actor, reg unit.Registration) (Result, error) {
 	id := h.newID(ctx, actor, "unit")
 	stream := unit.StreamName(id)
-	u, res, err := Update(ctx, h.Repo, stream, func() *unit.Unit { return unit.New(id) }, true, h.write(ctx, actor),
+	w := h.write(ctx, actor)
+	var name string
+	w.BeforeSave = func(ctx context.Context) error { return h.claim(ctx, actor, ClaimUnitName, reg.County+"/"+name, id) }
+	u, res, err := Update(ctx, h.Repo, stream, func() *unit.Unit { return unit.New(id) }, true, w,
 		func(u *unit.Unit) error {
-			if err := u.Register(reg, actor, h.Now()); err != nil {
-				return err
-			}
-			return h.claim(ctx, actor, ClaimUnitName, u.County()+"/"+u.Name(), id)
+			err := u.Register(reg, actor, h.Now())
+			name = u.Name()
+			return err
 		})
 	if err != nil {
 		return Result{}, err
@@ -38,19 +40,21 @@ func (h *Handlers) RegisterUnit(ctx context.Context, actor access.Actor, reg uni
 func (h *Handlers) ChangeUnit(ctx context.Context, actor access.Actor, id uuid.UUID, field, value, reason string) (Result, error) {
 	stream := unit.StreamName(id)
 	var oldName string
-	u, res, err := Update(ctx, h.Repo, stream, func() *unit.Unit { return unit.New(id) }, false, h.write(ctx, actor),
-		func(u *unit.Unit) error {
-			oldName = u.Name()
+	w := h.write(ctx, actor)
+	var u *unit.Unit
+	w.BeforeSave = func(ctx context.Context) error {
+		if u.Name() != oldName {
+			return h.claim(ctx, actor, ClaimUnitName, u.County()+"/"+u.Name(), id)
+		}
+		return nil
+	}
+	u, res, err := Update(ctx, h.Repo, stream, func() *unit.Unit { return unit.New(id) }, false, w,
+		func(agg *unit.Unit) error {
+			u, oldName = agg, agg.Name()
 			now := h.Now()
 			switch field {
 			case "name":
-				if err := u.Rename(actor, value, reason, now); err != nil {
-					return err
-				}
-				if u.Name() != oldName {
-					return h.claim(ctx, actor, ClaimUnitName, u.County()+"/"+u.Name(), id)
-				}
-				return nil
+				return u.Rename(actor, value, reason, now)
 			case "area":
 				return u.ChangeArea(actor, value, reason, now)
 			case "category":

@@ -28,6 +28,9 @@ type app struct {
 	t   *testing.T
 	svc *Service
 	srv *httptest.Server
+	// last is the position of the newest command any client ran; queries
+	// wait for it, so a user sees what another just did (read-your-writes).
+	last string
 }
 
 func startApp(t *testing.T, backend string) *app {
@@ -78,7 +81,6 @@ func startApp(t *testing.T, backend string) *app {
 type client struct {
 	a     *app
 	token string
-	last  string // position of the last command, for read-your-writes
 }
 
 type resp struct {
@@ -130,8 +132,8 @@ func (c *client) do(method, path string, body any, headers ...string) resp {
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
-	if method == http.MethodGet && c.last != "" {
-		req.Header.Set("X-Consistent-After", c.last)
+	if method == http.MethodGet && c.a.last != "" {
+		req.Header.Set("X-Consistent-After", c.a.last)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -143,7 +145,7 @@ func (c *client) do(method, path string, body any, headers ...string) resp {
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
 	if p := res.Header.Get("X-Event-Position"); p != "" {
-		c.last = p
+		c.a.last = p
 	}
 	return resp{Status: res.StatusCode, Header: res.Header, Body: raw}
 }
