@@ -63,7 +63,55 @@ func benchRunner(pool *pgxpool.Pool, store eventstore.Store) *Runner {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, &toyProjection{name: "toy"})
 }
 
-// BenchmarkCatchUp measures the live path over a backlog: b.N events
+// BenchmarkLive measures the message-by-message path: the runner is live
+// first, then b.N events arrive (100 per append, so the appends cost little).
+func BenchmarkLive(b *testing.B) {
+	for _, kind := range []string{"memory", "postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			pool, store := benchSetup(b, kind)
+			r := benchRunner(pool, store)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- r.Run(ctx) }()
+			for {
+				r.mu.Lock()
+				live := r.live["toy"]
+				r.mu.Unlock()
+				if live {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			meta, _ := json.Marshal(event.Metadata{ActorRole: "bench"})
+			b.ResetTimer()
+			var last eventstore.Position
+			for i := 0; i < b.N; i += 100 {
+				batch := make([]eventstore.EventData, 0, 100)
+				for j := i; j < min(i+100, b.N); j++ {
+					batch = append(batch, eventstore.EventData{ID: uuid.New(), Type: "toy.happened", Data: fmt.Appendf(nil, `{"n":%d}`, j), Metadata: meta})
+				}
+				res, err := store.Append(context.Background(), "toy-"+uuid.NewString(), eventstore.NoStream(), batch...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				last = res.Position
+			}
+			wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer wcancel()
+			if err := r.WaitFor(wctx, last); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+			cancel()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// BenchmarkCatchUp measures the batched path over a backlog: b.N events
 // appended first, then the time until the runner has applied them all.
 func BenchmarkCatchUp(b *testing.B) {
 	for _, kind := range []string{"memory", "postgres"} {

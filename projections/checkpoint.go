@@ -32,8 +32,9 @@ type rowsQuerier interface {
 // the WAL flush: a read model is derived data and its checkpoint is in the
 // same transaction, so a crash can only lose both together, and the
 // projection then re-applies those events. Other sessions see the commit at
-// once, so WaitFor's read-your-writes promise holds. Measured effect in the
-// report of this package's benchmarks.
+// once, so WaitFor's read-your-writes promise holds. BenchmarkLive measured
+// about 1.6x more events/s on the live path than with synchronous commits
+// (2 shared cores under load, so the figure is rough).
 func beginTx(ctx context.Context, pool *pgxpool.Pool) (pgx.Tx, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {

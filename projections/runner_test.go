@@ -550,3 +550,37 @@ func readFinal(t *testing.T, store eventstore.Store, last eventstore.Position) [
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A panicking Apply is recovered (Recoverer live, applyRecovering in
+// catch-up), retried, parked with the panic in its error, and the runner
+// carries on.
+func TestRunnerParksAPanickingEvent(t *testing.T) {
+	forEachStore(t, func(t *testing.T, sf storeFactory) {
+		e := newEnv(t, sf)
+		createToyTables(t, e.pool, "toy")
+		p := &toyProjection{name: "toy", hook: func(_ context.Context, env event.Envelope) error {
+			if n := env.Event.(*toyHappened).N; n == 3 || n == 33 {
+				panic(fmt.Sprintf("boom %d", n))
+			}
+			return nil
+		}}
+		w := newFeedWriter(t, e.store, 2)
+		w.append(10)
+		r := e.runner(p)
+		start(t, r)
+		waitLive(t, r, "toy")
+		final := w.append(30)
+		waitFor(t, r, final)
+		parked, err := r.Parked(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(parked) != 2 || !strings.Contains(parked[0].Error, "boom 3") || !strings.Contains(parked[1].Error, "boom 33") {
+			t.Fatalf("parked = %+v, want events 3 and 33 with their panics", parked)
+		}
+		want, _ := expectedLog(t, e.store, func(n int) bool { return n == 3 || n == 33 })
+		if got := dumpLog(t, e.pool, "toy"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("log: got %d rows, want %d", len(got), len(want))
+		}
+	})
+}
