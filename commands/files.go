@@ -1,0 +1,134 @@
+package commands
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hbte/record/domain"
+	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/growth"
+)
+
+// FileStore keeps uploaded files (evidence, achievement scans, appraisal
+// and import spreadsheets) in PostgreSQL, keyed by the SHA-256 of their
+// content: the same file uploaded twice is stored once, and an event that
+// names a hash can never point at content changed after it was recorded.
+// Who uploaded a blob is kept beside it, so a download can be authorized.
+type FileStore struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// NewFileStore panics on missing wiring.
+func NewFileStore(pool *pgxpool.Pool, now func() time.Time) *FileStore {
+	if pool == nil || now == nil {
+		panic("commands: NewFileStore needs a pool and a clock")
+	}
+	return &FileStore{pool: pool, now: now}
+}
+
+// Kinds of stored files: attachments follow growth.ValidateFile; sheets are
+// the uploads of results and imports, checked by their own reader.
+const (
+	FileAttachment = "attachment"
+	FileSheet      = "sheet"
+)
+
+// Put stores data under its hash. An attachment is checked against the
+// type and size limits of growth.ValidateFile first.
+func (s *FileStore) Put(ctx context.Context, actor access.Actor, kind, name, contentType string, data []byte) (growth.FileRef, error) {
+	sum := sha256.Sum256(data)
+	ref := growth.FileRef{SHA256: hex.EncodeToString(sum[:]), Name: name, Size: int64(len(data)), ContentType: contentType}
+	if kind == FileAttachment {
+		if errs := growth.ValidateFile("file", ref); len(errs) > 0 {
+			return growth.FileRef{}, &domain.ValidationError{Fields: errs}
+		}
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return growth.FileRef{}, fmt.Errorf("files: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, `INSERT INTO credit_files (sha256, size, content_type, data, created_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`, ref.SHA256, ref.Size, contentType, data, s.now().UTC()); err != nil {
+		return growth.FileRef{}, fmt.Errorf("files: store: %w", err)
+	}
+	var teacher *uuid.UUID
+	if actor.Role == access.RoleTeacher {
+		teacher = &actor.TeacherID
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO credit_file_uploaders (sha256, account_id, teacher_id, name, uploaded_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256, account_id) DO NOTHING`, ref.SHA256, actor.UserID, teacher, name, s.now().UTC()); err != nil {
+		return growth.FileRef{}, fmt.Errorf("files: uploader: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return growth.FileRef{}, fmt.Errorf("files: %w", err)
+	}
+	return ref, nil
+}
+
+// StoredFile is a blob and the teachers who uploaded it.
+type StoredFile struct {
+	SHA256      string
+	Size        int64
+	ContentType string
+	Data        []byte
+	Uploaders   []uuid.UUID
+	Teachers    []uuid.UUID
+}
+
+// Get returns a blob; an unknown hash matches domain.ErrNotFound.
+func (s *FileStore) Get(ctx context.Context, sha string) (StoredFile, error) {
+	f := StoredFile{SHA256: sha}
+	err := s.pool.QueryRow(ctx, `SELECT size, content_type, data FROM credit_files WHERE sha256 = $1`, sha).Scan(&f.Size, &f.ContentType, &f.Data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return StoredFile{}, fmt.Errorf("file %s: %w", sha, domain.ErrNotFound)
+	}
+	if err != nil {
+		return StoredFile{}, fmt.Errorf("file %s: %w", sha, err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT account_id, teacher_id FROM credit_file_uploaders WHERE sha256 = $1`, sha)
+	if err != nil {
+		return StoredFile{}, fmt.Errorf("file %s: %w", sha, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var acc uuid.UUID
+		var t *uuid.UUID
+		if err := rows.Scan(&acc, &t); err != nil {
+			return StoredFile{}, fmt.Errorf("file %s: %w", sha, err)
+		}
+		f.Uploaders = append(f.Uploaders, acc)
+		if t != nil {
+			f.Teachers = append(f.Teachers, *t)
+		}
+	}
+	return f, rows.Err()
+}
+
+// Has reports whether every reference names a stored blob, so an event
+// never points at content the store does not hold.
+func (s *FileStore) Has(ctx context.Context, refs ...growth.FileRef) error {
+	v := &domain.ValidationError{}
+	for i, r := range refs {
+		var size int64
+		err := s.pool.QueryRow(ctx, `SELECT size FROM credit_files WHERE sha256 = $1`, r.SHA256).Scan(&size)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			v.Add(fmt.Sprintf("files[%d].sha256", i), "文件尚未上传")
+		case err != nil:
+			return fmt.Errorf("files: %w", err)
+		case size != r.Size:
+			v.Add(fmt.Sprintf("files[%d].size", i), "文件大小与已上传的文件不符")
+		}
+	}
+	return v.Err()
+}
