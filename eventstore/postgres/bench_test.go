@@ -90,42 +90,59 @@ func BenchmarkAppend(b *testing.B) {
 	for _, k := range []int{1, 10} {
 		for _, writers := range []int{1, 8, 32} {
 			b.Run(fmt.Sprintf("events=%d/writers=%d", k, writers), func(b *testing.B) {
-				benchAppend(b, writers, k)
+				benchAppend(b, writers, k, false)
 			})
 		}
 	}
 }
 
-func benchAppend(b *testing.B, writers, k int) {
+// BenchmarkAppendNotifyEveryAppend is the design the store avoids: every
+// append NOTIFYs inside its transaction (es_append called directly with
+// p_notify), so PostgreSQL serialises the commits.
+func BenchmarkAppendNotifyEveryAppend(b *testing.B) {
+	for _, writers := range []int{8, 32} {
+		b.Run(fmt.Sprintf("events=1/writers=%d", writers), func(b *testing.B) {
+			benchAppend(b, writers, 1, true)
+		})
+	}
+}
+
+func benchAppend(b *testing.B, writers, k int, notifyEvery bool) {
+	b.StopTimer() // setup (a fresh database) is not measured
 	ctx := context.Background()
 	pool := benchPool(b, int32(writers+2))
 	s := postgres.New(pool)
 	defer s.Close()
 
 	// A new stream every 50 appends keeps streams the size of an aggregate's.
+	// Each writer goroutine i owns rawWs[i] and storeWs[i].
 	type writer struct {
 		stream string
 		next   eventstore.ExpectedRevision
-		n      int
+		n      int // appends so far to stream
 		batch  []eventstore.EventData
 	}
-	ws := make([]*writer, writers)
-	for i := range ws {
-		ws[i] = &writer{batch: benchEvents(k)}
-	}
-	rotate := func(w *writer) {
-		if w.n%50 == 0 {
-			w.stream, w.next = "teacher-"+uuid.NewString(), eventstore.NoStream()
+	newWriters := func() []*writer {
+		ws := make([]*writer, writers)
+		for i := range ws {
+			ws[i] = &writer{batch: benchEvents(k), n: 50}
 		}
-		w.n++
+		return ws
+	}
+	rawWs, storeWs := newWriters(), newWriters()
+	rotate := func(w *writer) {
+		if w.n == 50 {
+			w.stream, w.next, w.n = "teacher-"+uuid.NewString(), eventstore.NoStream(), 0
+		}
 		for i := range w.batch {
 			w.batch[i].ID = uuid.New()
 		}
 	}
 
 	rawOp := func(i int) error {
-		w := ws[i]
+		w := rawWs[i]
 		rotate(w)
+		w.n++
 		ids := make([]uuid.UUID, k)
 		types := make([]string, k)
 		data := make([][]byte, k)
@@ -140,8 +157,12 @@ func benchAppend(b *testing.B, writers, k int) {
 		return err
 	}
 	storeOp := func(i int) error {
-		w := ws[i]
+		w := storeWs[i]
 		rotate(w)
+		defer func() { w.n++ }()
+		if notifyEvery {
+			return notifyEveryAppend(ctx, pool, w.stream, w.n, w.batch)
+		}
 		res, err := s.Append(ctx, w.stream, w.next, w.batch...)
 		if err != nil {
 			return err
@@ -158,12 +179,11 @@ func benchAppend(b *testing.B, writers, k int) {
 		if n == 0 {
 			continue
 		}
-		b.StopTimer()
 		rawElapsed += runWriters(b, writers, n, rawOp)
 		b.StartTimer()
 		elapsed += runWriters(b, writers, n, storeOp)
+		b.StopTimer()
 	}
-	b.StopTimer()
 	rate := float64(b.N*k) / elapsed.Seconds()
 	raw := float64(b.N*k) / rawElapsed.Seconds()
 	b.ReportMetric(rate, "events/s")
@@ -175,12 +195,12 @@ func benchAppend(b *testing.B, writers, k int) {
 // BenchmarkReadAll measures reading the global feed in pages of 500 events
 // from a store holding 50,000 events. One op is one event.
 func BenchmarkReadAll(b *testing.B) {
+	b.StopTimer()
 	ctx := context.Background()
 	pool := benchPool(b, 4)
 	s := postgres.New(pool)
 	defer s.Close()
 	const total, per = 50_000, 100
-	b.StopTimer()
 	for i := 0; i < total/per; i++ {
 		if _, err := s.Append(ctx, "teacher-"+uuid.NewString(), eventstore.NoStream(), benchEvents(per)...); err != nil {
 			b.Fatal(err)
@@ -206,6 +226,32 @@ func BenchmarkReadAll(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
+
+// notifyEveryAppend appends as the store would, but always with the NOTIFY
+// in the transaction. n is the append's index in the stream.
+func notifyEveryAppend(ctx context.Context, pool *pgxpool.Pool, stream string, n int, batch []eventstore.EventData) error {
+	k := len(batch)
+	kind, rev := int16(1), int64(0)
+	if n > 0 {
+		kind, rev = 3, int64(n*k-1)
+	}
+	ids := make([]uuid.UUID, k)
+	types := make([]string, k)
+	data := make([][]byte, k)
+	meta := make([][]byte, k)
+	for j, e := range batch {
+		ids[j], types[j], data[j], meta[j] = e.ID, e.Type, e.Data, e.Metadata
+	}
+	var status int16
+	if err := pool.QueryRow(ctx, `SELECT status FROM es_append($1, $2, $3, $4, $5, $6, $7, true)`,
+		stream, kind, rev, ids, types, data, meta).Scan(&status); err != nil {
+		return err
+	}
+	if status != 0 {
+		return fmt.Errorf("es_append status %d", status)
+	}
+	return nil
 }
 
 func boolInt(b bool) int {
