@@ -53,7 +53,7 @@ func jsonError(err error) error {
 	case errors.As(err, &syntax):
 		return badRequest("malformed_json", fmt.Sprintf("JSON 格式错误（第 %d 字节附近）", syntax.Offset))
 	case errors.As(err, &typeErr):
-		return badRequest("malformed_json", "字段类型错误", domain.FieldError{Field: typeErr.Field, Reason: "应为 " + typeErr.Type.String()})
+		return badRequest("malformed_json", "字段类型错误", domain.FieldError{Field: jsonPath(typeErr.Field), Reason: "应为 " + typeErr.Type.String()})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return badRequest("unknown_field", "不认识的字段", domain.FieldError{Field: name, Reason: "未知字段"})
@@ -61,4 +61,17 @@ func jsonError(err error) error {
 		return badRequest("malformed_json", "JSON 不完整")
 	}
 	return badRequest("malformed_json", "无法解析请求体")
+}
+
+// jsonPath drops the Go names of embedded structs from a decoder's field
+// path ("Profile.name" -> "name"): every JSON key here is lower snake_case.
+func jsonPath(p string) string {
+	parts := strings.Split(p, ".")
+	out := parts[:0]
+	for _, s := range parts {
+		if s != "" && (s[0] < 'A' || s[0] > 'Z') {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ".")
 }

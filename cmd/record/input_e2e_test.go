@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hbte/record/eventstore"
+)
+
+// storeSize counts every event in the store (to prove a refusal stored nothing).
+func storeSize(t *testing.T, a *app) int {
+	t.Helper()
+	n, from := 0, eventstore.Start
+	for {
+		batch, err := a.svc.Store.ReadAll(context.Background(), from, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			return n
+		}
+		n += len(batch)
+		from = batch[len(batch)-1].Position
+	}
+}
+
+func TestBadInputIsRefusedWithFieldAndReasonAndStoresNothing(t *testing.T) {
+	a := startApp(t, "postgres")
+	if _, err := a.svc.CreateProvinceAdmin(context.Background(), "prov", "省级管理员", "Prov-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	prov := a.login("prov", "Prov-Pass-1", "Prov-Pass-2")
+	var created struct {
+		InitialPassword string `json:"initial_password"`
+	}
+	prov.must(201, "POST", "/api/v1/accounts", map[string]string{"login": "ca_admin", "role": "county_admin", "jurisdiction": "130102", "display_name": "长安"}).json(t, &created)
+	admin := a.login("ca_admin", created.InitialPassword, "County-Pass-1")
+	var unit struct{ ID string }
+	admin.must(201, "POST", "/api/v1/units", map[string]string{"name": "石家庄市第二十五中学", "county": "130102", "area": "1", "category": "341"}).json(t, &unit)
+
+	valid := func() map[string]any {
+		return map[string]any{"name": "孙丽", "id_type": "1", "id_number": demoID("13010219910512024"), "unit_id": unit.ID,
+			"work_start": "2013-09", "certificate_type": "2", "certificate_number": "20131301022000011"}
+	}
+	with := func(k string, v any) map[string]any { m := valid(); m[k] = v; return m }
+	badID := demoID("13010219910512024")
+	badID = badID[:17] + map[bool]string{true: "1", false: "2"}[badID[17] != '1'] // wrong check character
+
+	before := storeSize(t, a)
+	cases := []struct {
+		name   string
+		body   any
+		status int
+		code   string
+		field  string
+	}{
+		{"malformed JSON", `{"name": "孙丽",`, 400, "malformed_json", ""},
+		{"not an object", `[1,2]`, 400, "malformed_json", ""},
+		{"two objects", `{"name":"a"}{"name":"b"}`, 400, "malformed_json", ""},
+		{"wrong type", with("name", 42), 400, "malformed_json", "name"},
+		{"unknown field", with("nickname", "丽丽"), 400, "unknown_field", "nickname"},
+		{"bad check character", with("id_number", badID), 422, "validation_failed", "id_number"},
+		{"impossible birth date", with("id_number", demoID("13010219910230024")), 422, "validation_failed", "id_number"},
+		{"gender disagrees with ID", with("gender", "1"), 422, "validation_failed", "gender"},
+		{"certificate type digit disagrees", with("certificate_type", "4"), 422, "validation_failed", "certificate_number"},
+		{"bad mobile", with("mobile", "12345"), 422, "validation_failed", "mobile"},
+		{"bad e-mail", with("email", "not-an-email"), 422, "validation_failed", "email"},
+		{"unknown ethnicity code", with("ethnicity", "77"), 422, "validation_failed", "ethnicity"},
+		{"no unit", with("unit_id", ""), 400, "bad_unit", ""},
+		{"oversized body", with("native_place", strings.Repeat("河", 1<<19)), 413, "body_too_large", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := admin.do("POST", "/api/v1/teachers", tc.body)
+			if r.Status != tc.status || r.errCode() != tc.code {
+				t.Fatalf("status %d code %q, want %d %q: %s", r.Status, r.errCode(), tc.status, tc.code, r.Body)
+			}
+			if tc.field == "" {
+				return
+			}
+			var e struct {
+				Error struct {
+					Details []struct{ Field, Reason string } `json:"details"`
+				} `json:"error"`
+			}
+			r.json(t, &e)
+			for _, d := range e.Error.Details {
+				if d.Field == tc.field && d.Reason != "" {
+					return
+				}
+			}
+			t.Fatalf("no reason given for field %s: %s", tc.field, r.Body)
+		})
+	}
+	if after := storeSize(t, a); after != before {
+		t.Fatalf("refused requests stored %d events", after-before)
+	}
+	if r := admin.do("POST", "/api/v1/teachers", valid(), "Content-Type", "text/plain"); r.Status != 415 {
+		t.Fatalf("wrong content type: %d", r.Status)
+	}
+}
+
+func TestIdempotencyKeyReplaysTheFirstResponse(t *testing.T) {
+	a := startApp(t, "postgres")
+	if _, err := a.svc.CreateProvinceAdmin(context.Background(), "prov", "省级管理员", "Prov-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	prov := a.login("prov", "Prov-Pass-1", "Prov-Pass-2")
+	var created struct {
+		InitialPassword string `json:"initial_password"`
+	}
+	prov.must(201, "POST", "/api/v1/accounts", map[string]string{"login": "ca_admin", "role": "county_admin", "jurisdiction": "130102", "display_name": "长安"}).json(t, &created)
+	admin := a.login("ca_admin", created.InitialPassword, "County-Pass-1")
+	body := map[string]string{"name": "石家庄市第九中学", "county": "130102", "area": "1", "category": "311"}
+	first := admin.must(201, "POST", "/api/v1/units", body, "Idempotency-Key", "unit-9")
+	events := storeSize(t, a)
+	again := admin.must(201, "POST", "/api/v1/units", body, "Idempotency-Key", "unit-9")
+	if string(again.Body) != string(first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry answered %s, first %s", again.Body, first.Body)
+	}
+	if storeSize(t, a) != events {
+		t.Fatal("a retried command stored events")
+	}
+	other := map[string]string{"name": "石家庄市第十中学", "county": "130102", "area": "1", "category": "311"}
+	if r := admin.do("POST", "/api/v1/units", other, "Idempotency-Key", "unit-9"); r.Status != 422 || r.errCode() != "idempotency_key_reused" {
+		t.Fatalf("key reused for another request: %d %s", r.Status, r.Body)
+	}
+	// Without the HTTP record (e.g. the server died after appending), the
+	// deterministic event IDs still make the retry a no-op.
+	if _, err := a.svc.Pool.Exec(context.Background(), `DELETE FROM idempotency_keys`); err != nil {
+		t.Fatal(err)
+	}
+	admin.must(201, "POST", "/api/v1/units", body, "Idempotency-Key", "unit-9")
+	if n := storeSize(t, a); n != events {
+		t.Fatalf("retry after losing the response record stored %d events", n-events)
+	}
+}
