@@ -30,13 +30,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return a.login(login, created.InitialPassword, "Changed-Pass-"+login)
 	}
 	users := map[string]*client{
-		"province":  prov,
-		"countyIn":  mk("county_in", "county_admin", "130102"),
-		"countyOut": mk("county_out", "county_admin", "130104"),
-		"cityIn":    mk("city_in", "city_admin", "1301"),
-		"cityOut":   mk("city_out", "city_admin", "1302"),
-		"auditor":   mk("auditor", "auditor", "13"),
-		"registrar": mk("registrar", "registration_authority", "13"),
+		"province":    prov,
+		"countyIn":    mk("county_in", "county_admin", "130102"),
+		"countyOut":   mk("county_out", "county_admin", "130104"),
+		"cityIn":      mk("city_in", "city_admin", "1301"),
+		"cityOut":     mk("city_out", "city_admin", "1302"),
+		"auditor":     mk("auditor", "auditor", "13"),
+		"registrar":   mk("registrar", "registration_authority", "13"),
 		"institution": mk("inst", "institution", "", "institution_id", uuid.NewString()),
 	}
 	var ua, ub struct{ ID string }
