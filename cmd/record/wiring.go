@@ -35,6 +35,7 @@ func areas(s *Service) []httpapi.Area {
 	as := []httpapi.Area{
 		&httpapi.TeacherArea{Cmd: s.Handlers},
 		&httpapi.TeacherReadArea{Cmd: s.Handlers, Q: s.Teachers},
+		&httpapi.MeArea{Q: s.Teachers},
 		&httpapi.UnitArea{Cmd: s.Handlers, Regions: region.Default()},
 	}
 	as = append(as, enrollmentAreas(s)...)
