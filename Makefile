@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@$(PGHOST):$(PGPORT)/postgres?sslmode=di
 export TEST_DATABASE_URL
 GO ?= go
 
-.PHONY: run test deps bench bench-eventstore vet fmt
+.PHONY: run test deps bench bench-eventstore test-esdb-real fmt
 
 deps:
 	./scripts/ensure-tools.sh
@@ -27,6 +27,11 @@ bench: deps bench-eventstore
 
 bench-eventstore:
 	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./eventstore/postgres/
+
+## test-esdb-real: the event-store contract suite against a real EventStoreDB at $$EVENTSTORE_URL
+test-esdb-real:
+	@test -n "$$EVENTSTORE_URL" || { echo "set EVENTSTORE_URL=esdb://host:2113?tls=false"; exit 1; }
+	$(GO) test -race -count=1 -run 'TestContract/esdb-real' -v ./eventstore/esdb/
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
