@@ -1,0 +1,74 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hbte/record/domain/appraisal"
+	"github.com/hbte/record/domain/event"
+)
+
+// AppraisalProjection keeps each teacher's ethics and annual appraisal per
+// year and the upload batches with their row reports.
+type AppraisalProjection struct{}
+
+func (AppraisalProjection) Name() string { return "appraisal_results" }
+func (AppraisalProjection) Tables() []string {
+	return []string{"appraisal_results", "appraisal_uploads"}
+}
+
+func (AppraisalProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
+	at := occurredAt(env)
+	var err error
+	switch e := env.Event.(type) {
+	case *appraisal.EthicsRecorded:
+		err = upsertEthics(ctx, tx, e.TeacherID, e.Year, e.Passed, e.SeriousBreach, e.Honors, false, e.BatchID, at)
+	case *appraisal.EthicsCorrected:
+		err = upsertEthics(ctx, tx, e.TeacherID, e.Year, e.Passed, e.SeriousBreach, e.Honors, true, uuid.Nil, at)
+	case *appraisal.AnnualRecorded:
+		err = upsertAnnual(ctx, tx, e.TeacherID, e.Year, e.Grade, false, e.BatchID, at)
+	case *appraisal.AnnualCorrected:
+		err = upsertAnnual(ctx, tx, e.TeacherID, e.Year, e.Grade, true, uuid.Nil, at)
+	case *appraisal.UploadRecorded:
+		var errs []byte
+		errs, err = json.Marshal(e.Errors)
+		if err == nil {
+			if e.Errors == nil {
+				errs = []byte("[]")
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO appraisal_uploads (batch_id, kind, county, file_name, file_sha256, rows, accepted,
+					rejected, errors, uploaded_by, uploader, uploaded_at)
+				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (batch_id) DO NOTHING`,
+				e.BatchID, string(e.Kind), e.County, e.FileName, e.FileSHA256, e.Rows, e.Accepted, e.Rejected, errs,
+				e.UploadedBy, env.Metadata.ActorName, e.UploadedAt)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("appraisal_results: %s: %w", env.Type, err)
+	}
+	return nil
+}
+
+// Both upserts set the columns of one kind of result and leave the other's.
+func upsertEthics(ctx context.Context, tx pgx.Tx, teacherID uuid.UUID, year int, passed, serious bool, honors string, corrected bool, batch uuid.UUID, at any) error {
+	_, err := tx.Exec(ctx, `INSERT INTO appraisal_results (teacher_id, year, ethics_recorded, ethics_passed, serious_breach, honors,
+			ethics_corrected, ethics_batch_id, updated_at)
+		VALUES ($1, $2, true, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (teacher_id, year) DO UPDATE SET ethics_recorded = true, ethics_passed = $3, serious_breach = $4,
+			honors = $5, ethics_corrected = $6, ethics_batch_id = COALESCE($7, appraisal_results.ethics_batch_id), updated_at = $8`,
+		teacherID, year, passed, serious, honors, corrected, nullUUID(batch), at)
+	return err
+}
+
+func upsertAnnual(ctx context.Context, tx pgx.Tx, teacherID uuid.UUID, year int, g appraisal.Grade, corrected bool, batch uuid.UUID, at any) error {
+	_, err := tx.Exec(ctx, `INSERT INTO appraisal_results (teacher_id, year, annual_grade, annual_corrected, annual_batch_id, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (teacher_id, year) DO UPDATE SET annual_grade = $3, annual_corrected = $4,
+			annual_batch_id = COALESCE($5, appraisal_results.annual_batch_id), updated_at = $6`,
+		teacherID, year, string(g), corrected, nullUUID(batch), at)
+	return err
+}
