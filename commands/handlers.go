@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +19,8 @@ type Deps struct {
 	Creds   *Credentials
 	Regions *region.Tree
 	Now     func() time.Time
+	// Notifier sends confirmation codes; nil logs them (no gateway).
+	Notifier Notifier
 }
 
 // Handlers holds one method per command, each in its own file.
@@ -32,6 +35,9 @@ func NewHandlers(d Deps) *Handlers {
 	}
 	if d.Regions == nil {
 		d.Regions = region.Default()
+	}
+	if d.Notifier == nil {
+		d.Notifier = LogNotifier{Log: slog.Default()}
 	}
 	return &Handlers{Deps: d}
 }

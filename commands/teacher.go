@@ -27,12 +27,20 @@ func (h *Handlers) LoadTeacher(ctx context.Context, id uuid.UUID) (*teacher.Teac
 // When the decision changes the ID number, the new number is claimed first
 // (so two teachers can never share one), the login follows it, and the old
 // number is released.
-func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uuid.UUID, decide func(*teacher.Teacher) error) (Result, error) {
+// checks run after the decision, just before the append (e.g. consuming a
+// confirmation code).
+func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uuid.UUID, decide func(*teacher.Teacher) error, checks ...func(context.Context, *teacher.Teacher) error) (Result, error) {
 	stream := teacher.StreamName(id)
 	w := h.write(ctx, actor)
 	var oldID, newID string
 	var nameChanged bool
+	var cur *teacher.Teacher
 	w.BeforeSave = func(ctx context.Context) error {
+		for _, check := range checks {
+			if err := check(ctx, cur); err != nil {
+				return err
+			}
+		}
 		if newID != oldID {
 			return h.claim(ctx, actor, ClaimIDNumber, newID, id)
 		}
@@ -40,6 +48,7 @@ func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uui
 	}
 	t, res, err := Update(ctx, h.Repo, stream, func() *teacher.Teacher { return teacher.New(id) }, false, w,
 		func(t *teacher.Teacher) error {
+			cur = t
 			oldID = t.Profile().IDNumber
 			oldName := t.Profile().Name
 			if err := decide(t); err != nil {
@@ -87,10 +96,32 @@ func (h *Handlers) plainWrite(ctx context.Context, actor access.Actor) Write {
 	return w
 }
 
-// EditTeacher changes ordinary fields.
-func (h *Handlers) EditTeacher(ctx context.Context, actor access.Actor, id uuid.UUID, changes map[string]string, reason string) (Result, error) {
+// EditTeacher changes ordinary fields. A teacher's own new mobile or e-mail
+// needs the code sent to it (codes maps the field to the code); an admin's
+// change, made on the teacher's behalf, does not.
+func (h *Handlers) EditTeacher(ctx context.Context, actor access.Actor, id uuid.UUID, changes map[string]string, reason string, codes map[string]string) (Result, error) {
+	var confirm []string
 	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
-		return t.EditOrdinary(actor, changes, reason, h.Now())
+		before := t.Profile()
+		if err := t.EditOrdinary(actor, changes, reason, h.Now()); err != nil {
+			return err
+		}
+		confirm = confirm[:0]
+		if actor.Role == access.RoleTeacher {
+			for _, f := range []string{teacher.FieldMobile, teacher.FieldEmail} {
+				if v := t.Profile().Get(f); v != before.Get(f) && v != "" {
+					confirm = append(confirm, f)
+				}
+			}
+		}
+		return nil
+	}, func(ctx context.Context, t *teacher.Teacher) error {
+		for _, f := range confirm {
+			if err := h.confirmContact(ctx, actor.UserID, f, t.Profile().Get(f), codes[f]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

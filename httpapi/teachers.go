@@ -32,6 +32,26 @@ func (a *TeacherArea) Routes(s *Server, r chi.Router) {
 	r.Post("/teachers/{id}/transfers/{tid}/reject", s.H(a.closeTransfer("reject")))
 	r.Post("/teachers/{id}/transfers/{tid}/cancel", s.H(a.closeTransfer("cancel")))
 	r.Post("/teachers/{id}/password-reset", s.H(a.resetPassword))
+	r.Post("/me/contact-codes", s.H(a.contactCode))
+}
+
+type contactCodeRequest struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
+}
+
+// contactCode sends a confirmation code to a teacher's new mobile or e-mail.
+func (a *TeacherArea) contactCode(w http.ResponseWriter, r *http.Request) error {
+	var req contactCodeRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	p, _ := Principal(r.Context())
+	if err := a.Cmd.RequestContactCode(r.Context(), p, req.Field, req.Value); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"status": "sent", "expires_in_seconds": 600})
+	return nil
 }
 
 type registerTeacherRequest struct {
@@ -80,6 +100,8 @@ func maskedLogin(l string) string {
 type editRequest struct {
 	Changes map[string]string `json:"changes"`
 	Reason  string            `json:"reason"`
+	// Codes confirm a teacher's own new mobile or e-mail: field -> code.
+	Codes map[string]string `json:"codes"`
 }
 
 func (a *TeacherArea) edit(w http.ResponseWriter, r *http.Request) error {
@@ -97,7 +119,7 @@ func (a *TeacherArea) edit(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Changes) == 0 {
 		return badRequest("no_changes", "没有要修改的字段（changes）")
 	}
-	res, err := a.Cmd.EditTeacher(r.Context(), ActorOf(r), id, req.Changes, req.Reason)
+	res, err := a.Cmd.EditTeacher(r.Context(), ActorOf(r), id, req.Changes, req.Reason, req.Codes)
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func (s *Service) LoadDemo(ctx context.Context, out io.Writer) error {
 	self := func(i int) access.Actor {
 		return access.Actor{UserID: commands.TeacherAccountID(ids[i]), Role: access.RoleTeacher, Name: people[i].p.Name, TeacherID: ids[i]}
 	}
-	if _, err := h.EditTeacher(ctx, self(0), ids[0], map[string]string{"political_status": "01", "email": "wangjianguo@example.com"}, ""); err != nil {
+	if _, err := h.EditTeacher(ctx, self(0), ids[0], map[string]string{"political_status": "01", "marital_status": "20"}, "", nil); err != nil {
 		return fmt.Errorf("edit: %w", err)
 	}
 	if _, _, err := h.RequestCorrection(ctx, self(1), ids[1], "name", "李秀瑛", "身份证上的名字是“瑛”，录入时写成了“英”", nil); err != nil {
