@@ -258,8 +258,12 @@ func (h *Handlers) PostGrade(ctx context.Context, actor access.Actor, id uuid.UU
 	}
 	// Completion runs on the unchanged path too, so a command interrupted
 	// after the grade was stored heals when the file is uploaded again.
-	if err := h.complete(ctx, actor, e); err != nil {
+	last, err := h.complete(ctx, actor, e)
+	if err != nil {
 		return Result{}, "", err
+	}
+	if res.Position.Less(last) {
+		res.Position = last
 	}
 	return res, outcome, nil
 }
@@ -276,8 +280,12 @@ func (h *Handlers) CorrectGrade(ctx context.Context, actor access.Actor, id uuid
 	if err != nil {
 		return Result{}, err
 	}
-	if err := h.complete(ctx, actor, e); err != nil {
+	last, err := h.complete(ctx, actor, e)
+	if err != nil {
 		return Result{}, err
+	}
+	if res.Position.Less(last) {
+		res.Position = last
 	}
 	return res, nil
 }
