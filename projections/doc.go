@@ -19,6 +19,12 @@
 // in projection_parked, logged at error level, and the checkpoint moves past
 // it.
 //
+// Several instances may run the same projections: the checkpoint row lock
+// and the skip rule let them share the feed without applying an event twice
+// or out of order (TestTwoRunnersShareAProjection). Rebuild guards only
+// against writers in its own process; rebuild while other instances are
+// stopped.
+//
 // It may import domain/..., eventstore, pgx and watermill; never commands or
 // httpapi.
 package projections

@@ -48,7 +48,7 @@ func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	if err := r.resetProjection(ctx, p); err != nil {
 		return err
 	}
-	n, err := r.catchUp(ctx, p)
+	n, err := r.catchUp(ctx, p, true)
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
@@ -104,7 +104,12 @@ func (r *Runner) resetProjection(ctx context.Context, p *projection) error {
 // Both a rebuild (after the reset) and Run (before the live subscription
 // starts) use it: a backlog applied in batches costs one commit per batch
 // instead of one per event.
-func (r *Runner) catchUp(ctx context.Context, p *projection) (int, error) {
+//
+// With strict unset (Run's catch-up), a checkpoint that another instance
+// moved forward meanwhile is accepted: the events up to it are applied and
+// the batch continues after it. A rebuild is strict: any other writer
+// during a rebuild is an error.
+func (r *Runner) catchUp(ctx context.Context, p *projection, strict bool) (int, error) {
 	from, err := readCheckpoint(ctx, r.cfg.Pool, p.name)
 	if err != nil {
 		return 0, err
@@ -118,14 +123,14 @@ func (r *Runner) catchUp(ctx context.Context, p *projection) (int, error) {
 		if len(batch) == 0 {
 			return total, nil
 		}
-		if err := r.replayBatch(ctx, p, from, batch, false); err != nil {
+		if err := r.replayBatch(ctx, p, from, batch, strict, false); err != nil {
 			if ctx.Err() != nil {
 				return total, err
 			}
 			// Find the failing event: apply one by one in savepoints,
 			// retrying and, if it must be, parking.
 			r.cfg.Logger.DebugContext(ctx, "projection batch failed, replaying it event by event", "projection", p.name, "error", err)
-			if err := r.replayBatch(ctx, p, from, batch, true); err != nil {
+			if err := r.replayBatch(ctx, p, from, batch, strict, true); err != nil {
 				return total, err
 			}
 		}
@@ -137,7 +142,7 @@ func (r *Runner) catchUp(ctx context.Context, p *projection) (int, error) {
 // replayBatch applies batch, which follows from, in one transaction. With
 // careful unset the first error aborts the batch; with careful set each
 // event runs in a savepoint, is retried, and is parked if it keeps failing.
-func (r *Runner) replayBatch(ctx context.Context, p *projection, from eventstore.Position, batch []eventstore.RecordedEvent, careful bool) error {
+func (r *Runner) replayBatch(ctx context.Context, p *projection, from eventstore.Position, batch []eventstore.RecordedEvent, strict, careful bool) error {
 	tx, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
 		return fmt.Errorf("projection %s: %w", p.name, err)
@@ -147,10 +152,13 @@ func (r *Runner) replayBatch(ctx context.Context, p *projection, from eventstore
 	if err != nil {
 		return err
 	}
-	if cp != from {
+	if cp != from && (strict || cp.Less(from)) {
 		return fmt.Errorf("projection %s: checkpoint moved to %s while replaying from %s: another process writes this projection", p.name, cp, from)
 	}
 	for _, rec := range batch {
+		if !cp.Less(rec.Position) {
+			continue
+		}
 		if careful {
 			err = r.replayOne(ctx, tx, p, rec)
 		} else {
@@ -161,6 +169,9 @@ func (r *Runner) replayBatch(ctx context.Context, p *projection, from eventstore
 		}
 	}
 	last := batch[len(batch)-1].Position
+	if last.Less(cp) {
+		last = cp // never move another instance's progress back
+	}
 	if err := storeCheckpoint(ctx, tx, p.name, last); err != nil {
 		return err
 	}

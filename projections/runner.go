@@ -259,7 +259,7 @@ func (r *Runner) initialCatchUp(ctx context.Context, p *projection) error {
 	}
 	defer p.release()
 	start := time.Now()
-	n, err := r.catchUp(ctx, p)
+	n, err := r.catchUp(ctx, p, false)
 	if err != nil {
 		return err
 	}

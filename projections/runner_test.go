@@ -584,3 +584,30 @@ func TestRunnerParksAPanickingEvent(t *testing.T) {
 		}
 	})
 }
+
+// Two runners of the same projection (two service instances) share the
+// work without applying anything twice or out of order: the checkpoint row
+// lock and the skip rule decide, on both the batched and the live path.
+func TestTwoRunnersShareAProjection(t *testing.T) {
+	forEachStore(t, func(t *testing.T, sf storeFactory) {
+		e := newEnv(t, sf)
+		createToyTables(t, e.pool, "toy")
+		w := newFeedWriter(t, e.store, 4)
+		w.append(150)
+		r1, r2 := e.runner(&toyProjection{name: "toy"}), e.runner(&toyProjection{name: "toy"})
+		start(t, r1)
+		start(t, r2)
+		waitLive(t, r1, "toy")
+		waitLive(t, r2, "toy")
+		final := w.append(60)
+		waitFor(t, r1, final)
+		waitFor(t, r2, final)
+		want, wantCounts := expectedLog(t, e.store, nil)
+		if got := dumpLog(t, e.pool, "toy"); !reflect.DeepEqual(got, want) {
+			t.Fatalf("two runners: got %d rows, want %d once each in order", len(got), len(want))
+		}
+		if got := dumpCounts(t, e.pool, "toy"); !reflect.DeepEqual(got, wantCounts) {
+			t.Fatalf("counts = %v, want %v", got, wantCounts)
+		}
+	})
+}
