@@ -1,0 +1,506 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
+
+	"github.com/hbte/record/commands"
+	"github.com/hbte/record/domain"
+	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/appraisal"
+	"github.com/hbte/record/domain/ident"
+	"github.com/hbte/record/domain/registration"
+	"github.com/hbte/record/httpapi/tabular"
+	"github.com/hbte/record/projections"
+)
+
+// RegistrationArea is certificate re-registration: the versioned policies
+// (published by the province admin), the facts the check needs besides
+// credits and appraisals (absences, fitness, revocation), the check of one
+// teacher "as of" a date, batch checks exported as CSV/XLSX, the
+// registration authority's decisions, and the status they add up to.
+type RegistrationArea struct {
+	Cmd *commands.Handlers
+	Q   *projections.CreditQueries
+	s   *Server
+}
+
+func (a *RegistrationArea) Routes(s *Server, r chi.Router) {
+	a.s = s
+	r.Get("/registration-policies", s.H(a.policies))
+	r.Post("/registration-policies", s.H(a.publish))
+	r.Get("/registration/status", s.H(a.statuses))
+	r.Get("/registration/checks", s.H(a.batchCounty))
+	r.Post("/registration/checks", s.H(a.batchList))
+	r.Get("/teachers/{id}/registration", s.H(a.status))
+	r.Get("/teachers/{id}/registration/check", s.H(a.check))
+	r.Post("/teachers/{id}/registration/first", s.H(a.first))
+	r.Post("/teachers/{id}/registration/decisions", s.H(a.decide))
+	r.Post("/teachers/{id}/absences", s.H(a.recordAbsence))
+	r.Post("/teachers/{id}/absences/{aid}/withdraw", s.H(a.withdrawAbsence))
+	r.Post("/teachers/{id}/fitness", s.H(a.confirmFitness))
+	r.Post("/teachers/{id}/certificate-revocation", s.H(a.revokeCertificate))
+}
+
+func (a *RegistrationArea) policies(w http.ResponseWriter, r *http.Request) error {
+	region := r.URL.Query().Get("region")
+	if region == "" {
+		region = ActorOf(r).Jurisdiction
+	}
+	ps, err := a.Cmd.Policies(r.Context(), region)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": ps})
+	return nil
+}
+
+// policyRequest is a Policy with its effective date as a plain date.
+type policyRequest struct {
+	Version                  string                   `json:"version"`
+	Scope                    string                   `json:"scope"`
+	EffectiveFrom            string                   `json:"effective_from"`
+	CycleYears               int                      `json:"cycle_years"`
+	MinCycleHours            int                      `json:"min_cycle_hours"`
+	MinYearHours             int                      `json:"min_year_hours"`
+	MinCountyOrAboveHours    int                      `json:"min_county_or_above_hours"`
+	SchoolBasedCapHours      int                      `json:"school_based_cap_hours"`
+	DegreeStudyHoursPerYear  int                      `json:"degree_study_hours_per_year"`
+	ClassTeacherHoursPerYear int                      `json:"class_teacher_hours_per_year"`
+	HoursPerCredit           float64                  `json:"hours_per_credit"`
+	MaxUnapprovedAbsenceDays int                      `json:"max_unapproved_absence_days"`
+	Exemptions               []registration.Exemption `json:"exemptions"`
+	Note                     string                   `json:"note"`
+}
+
+func (a *RegistrationArea) publish(w http.ResponseWriter, r *http.Request) error {
+	var req policyRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	from, err := creditParseDate("effective_from", req.EffectiveFrom)
+	if err != nil {
+		return err
+	}
+	res, err := a.Cmd.PublishPolicy(r.Context(), ActorOf(r), registration.Policy{
+		Version: req.Version, Scope: req.Scope, EffectiveFrom: from, CycleYears: req.CycleYears,
+		MinCycleHours: req.MinCycleHours, MinYearHours: req.MinYearHours, MinCountyOrAboveHours: req.MinCountyOrAboveHours,
+		SchoolBasedCapHours: req.SchoolBasedCapHours, DegreeStudyHoursPerYear: req.DegreeStudyHoursPerYear,
+		ClassTeacherHoursPerYear: req.ClassTeacherHoursPerYear, HoursPerCredit: req.HoursPerCredit,
+		MaxUnapprovedAbsenceDays: req.MaxUnapprovedAbsenceDays, Exemptions: req.Exemptions, Note: req.Note,
+	})
+	if err != nil {
+		return err
+	}
+	Done(w, http.StatusCreated, res)
+	return nil
+}
+
+// checkAt reads ?as_of=: a date checks on that day with the record as it
+// stood at the day's end; an RFC 3339 instant checks on its day (UTC) with
+// the record as it stood at that instant; none is today's check.
+func registrationCheckAt(r *http.Request) (commands.CheckAt, error) {
+	v := strings.TrimSpace(r.URL.Query().Get("as_of"))
+	if v == "" {
+		return commands.CheckAt{}, nil
+	}
+	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		return commands.CheckAt{Date: d, RecordAt: d.AddDate(0, 0, 1).Add(-time.Nanosecond)}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return commands.CheckAt{}, domain.Invalid("as_of", "核查时点应为日期（2006-01-02）或时间（RFC 3339）")
+	}
+	t = t.UTC()
+	y, m, d := t.Date()
+	return commands.CheckAt{Date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), RecordAt: t}, nil
+}
+
+func (a *RegistrationArea) check(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	at, err := registrationCheckAt(r)
+	if err != nil {
+		return err
+	}
+	actor := ActorOf(r)
+	c, err := a.Cmd.CheckRegistration(r.Context(), actor, id, at)
+	if err != nil {
+		return err
+	}
+	if actor.Role != access.RoleTeacher && !commands.RevealsPersonalData(actor) {
+		c.IDNumber = ident.MaskID(c.IDNumber)
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (a *RegistrationArea) status(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	actor := ActorOf(r)
+	if _, err := a.Cmd.CanReadTeacher(r.Context(), actor, id); err != nil {
+		return err
+	}
+	st, err := a.Q.RegistrationStatus(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if actor.Role != access.RoleTeacher {
+		st.IDNumber = ident.MaskID(st.IDNumber)
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (a *RegistrationArea) statuses(w http.ResponseWriter, r *http.Request) error {
+	j, err := creditJurisdiction(r, ActorOf(r))
+	if err != nil {
+		return err
+	}
+	limit, err := creditQueryInt(r, "limit", 0)
+	if err != nil {
+		return err
+	}
+	offset, err := creditQueryInt(r, "offset", 0)
+	if err != nil {
+		return err
+	}
+	items, err := a.Q.RegistrationStatuses(r.Context(), projections.RegistrationFilter{Jurisdiction: j,
+		Outcome: r.URL.Query().Get("outcome"), Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	for i := range items {
+		items[i].IDNumber = ident.MaskID(items[i].IDNumber)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	return nil
+}
+
+type firstRegistrationRequest struct {
+	On   string `json:"on"`
+	Note string `json:"note"`
+}
+
+func (a *RegistrationArea) first(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req firstRegistrationRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	on, err := creditParseDate("on", req.On)
+	if err != nil {
+		return err
+	}
+	res, err := a.Cmd.RecordFirstRegistration(r.Context(), ActorOf(r), id, on, req.Note)
+	if err != nil {
+		return err
+	}
+	Done(w, http.StatusCreated, res)
+	return nil
+}
+
+type decisionRequestBody struct {
+	// Outcome is pass, deferred, fail or exempt; empty takes the check's.
+	Outcome registration.Outcome `json:"outcome"`
+	Note    string               `json:"note"`
+}
+
+// DecisionResponse is a recorded decision and the check it rests on.
+type DecisionResponse struct {
+	CommandResponse
+	Check commands.RegistrationCheck `json:"check"`
+}
+
+func (a *RegistrationArea) decide(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req decisionRequestBody
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	res, chk, err := a.Cmd.DecideRegistration(r.Context(), ActorOf(r), id, req.Outcome, req.Note)
+	if err != nil {
+		return err
+	}
+	WritePosition(w, res.Position)
+	writeJSON(w, http.StatusCreated, DecisionResponse{
+		CommandResponse: CommandResponse{ID: res.ID, Revision: res.Revision, Position: res.Position.String()}, Check: chk})
+	return nil
+}
+
+type absenceRequest struct {
+	From     string `json:"from"`
+	Until    string `json:"until"`
+	Approved bool   `json:"approved"`
+	Note     string `json:"note"`
+}
+
+func (a *RegistrationArea) recordAbsence(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req absenceRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	from, err := creditParseDate("from", req.From)
+	if err != nil {
+		return err
+	}
+	var until time.Time
+	if req.Until != "" {
+		if until, err = creditParseDate("until", req.Until); err != nil {
+			return err
+		}
+	}
+	res, aid, err := a.Cmd.RecordAbsence(r.Context(), ActorOf(r), id, registration.Absence{From: from, Until: until, Approved: req.Approved, Note: req.Note})
+	if err != nil {
+		return err
+	}
+	res.ID = aid
+	Done(w, http.StatusCreated, res)
+	return nil
+}
+
+func (a *RegistrationArea) withdrawAbsence(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	aid, err := PathID(r, "aid")
+	if err != nil {
+		return err
+	}
+	var req creditReasonRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	res, err := a.Cmd.WithdrawAbsence(r.Context(), ActorOf(r), id, aid, req.Reason)
+	if err != nil {
+		return err
+	}
+	Done(w, http.StatusOK, res)
+	return nil
+}
+
+type datedNoteRequest struct {
+	On     string `json:"on"`
+	Note   string `json:"note"`
+	Reason string `json:"reason"`
+}
+
+func (a *RegistrationArea) confirmFitness(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req datedNoteRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	on, err := creditParseDate("on", req.On)
+	if err != nil {
+		return err
+	}
+	res, err := a.Cmd.ConfirmFitness(r.Context(), ActorOf(r), id, on, req.Note)
+	if err != nil {
+		return err
+	}
+	Done(w, http.StatusCreated, res)
+	return nil
+}
+
+func (a *RegistrationArea) revokeCertificate(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req datedNoteRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	on, err := creditParseDate("on", req.On)
+	if err != nil {
+		return err
+	}
+	res, err := a.Cmd.RevokeCertificate(r.Context(), ActorOf(r), id, on, req.Reason)
+	if err != nil {
+		return err
+	}
+	Done(w, http.StatusCreated, res)
+	return nil
+}
+
+// MaxBatchCheck bounds one synchronous batch check.
+const MaxBatchCheck = 5000
+
+// BatchRow is one teacher of a batch check.
+type BatchRow struct {
+	Line          int                   `json:"line,omitempty"`
+	TeacherID     uuid.UUID             `json:"teacher_id,omitzero"`
+	Name          string                `json:"name"`
+	IDNumber      string                `json:"id_number"`
+	County        string                `json:"county"`
+	Outcome       registration.Outcome  `json:"outcome,omitempty"`
+	OutcomeLabel  string                `json:"outcome_label"`
+	CycleStart    string                `json:"cycle_start,omitempty"`
+	CycleEnd      string                `json:"cycle_end,omitempty"`
+	PolicyVersion string                `json:"policy_version,omitempty"`
+	Hours         int                   `json:"hours"`
+	Required      int                   `json:"required"`
+	Reasons       []registration.Reason `json:"reasons"`
+}
+
+func (a *RegistrationArea) batchRow(r *http.Request, actor access.Actor, id uuid.UUID, at commands.CheckAt) (BatchRow, error) {
+	c, err := a.Cmd.CheckRegistration(r.Context(), actor, id, at)
+	row := BatchRow{TeacherID: id, Name: c.Name, IDNumber: c.IDNumber, County: c.County, Reasons: []registration.Reason{}}
+	switch {
+	case errors.Is(err, registration.ErrNotRegistered):
+		row.OutcomeLabel = "无注册记录"
+		return row, nil
+	case errors.Is(err, access.ErrForbidden):
+		row.OutcomeLabel = "不在本辖区"
+		return row, nil
+	case errors.Is(err, domain.ErrNotFound):
+		row.OutcomeLabel = "该时点尚无此教师"
+		return row, nil
+	case err != nil:
+		return row, err
+	}
+	row.Outcome, row.OutcomeLabel = c.Outcome, c.OutcomeLabel
+	row.CycleStart, row.CycleEnd = c.Cycle.Start.Format(time.DateOnly), c.Cycle.End.AddDate(0, 0, -1).Format(time.DateOnly)
+	row.PolicyVersion, row.Hours, row.Required, row.Reasons = c.PolicyVersion, c.Progress.Hours, c.Progress.Required, c.Reasons
+	return row, nil
+}
+
+func (a *RegistrationArea) batchCounty(w http.ResponseWriter, r *http.Request) error {
+	actor := ActorOf(r)
+	j, err := creditJurisdiction(r, actor)
+	if err != nil {
+		return err
+	}
+	at, err := registrationCheckAt(r)
+	if err != nil {
+		return err
+	}
+	ids, err := a.Q.TeachersIn(r.Context(), j, MaxBatchCheck)
+	if err != nil {
+		return err
+	}
+	if len(ids) > MaxBatchCheck {
+		return domain.Invalid("county", fmt.Sprintf("一次最多核查%d名教师，请按区县分批核查", MaxBatchCheck))
+	}
+	rows := make([]BatchRow, 0, len(ids))
+	for _, id := range ids {
+		row, err := a.batchRow(r, actor, id, at)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row)
+	}
+	return a.writeBatch(w, r, actor, "注册核查-"+j, rows)
+}
+
+// idListSchema is an uploaded list of ID numbers.
+var idListSchema = tabular.Schema{Fields: []tabular.Field{
+	{Key: "id_number", Label: "身份证件号码", Aliases: []string{"身份证号", "身份证号码", "证件号码"}, Required: true},
+	{Key: "name", Label: "姓名"},
+}}
+
+func (a *RegistrationArea) batchList(w http.ResponseWriter, r *http.Request) error {
+	actor := ActorOf(r)
+	if actor.Role == access.RoleTeacher || actor.Role == access.RoleInstitution || actor.Jurisdiction == "" {
+		return fmt.Errorf("batch check: %w", access.ErrForbidden)
+	}
+	at, err := registrationCheckAt(r)
+	if err != nil {
+		return err
+	}
+	name, _, data, _, err := creditReadUpload(w, r)
+	if err != nil {
+		return err
+	}
+	t, err := tabular.Read(bytes.NewReader(data), name, idListSchema, tabular.Limits{MaxRows: MaxBatchCheck})
+	if err != nil {
+		return err
+	}
+	rows := make([]BatchRow, 0, len(t.Rows))
+	for _, line := range t.Rows {
+		idNumber := appraisal.NormalizeID(line.Get("id_number"))
+		row := BatchRow{Line: line.Line, IDNumber: idNumber, Name: line.Get("name"), Reasons: []registration.Reason{}}
+		id, err := a.Cmd.TeacherByIDNumber(r.Context(), idNumber)
+		switch {
+		case idNumber == "":
+			row.OutcomeLabel = "缺少证件号码"
+		case errors.Is(err, domain.ErrNotFound):
+			row.OutcomeLabel = "系统中没有该证件号码的教师"
+		case err != nil:
+			return err
+		default:
+			if row, err = a.batchRow(r, actor, id, at); err != nil {
+				return err
+			}
+			row.Line = line.Line
+			if row.IDNumber == "" {
+				row.IDNumber = idNumber
+			}
+		}
+		rows = append(rows, row)
+	}
+	return a.writeBatch(w, r, actor, "注册核查-名单", rows)
+}
+
+// writeBatch sends the rows as JSON, CSV or XLSX (?format=). ID numbers are
+// masked unless the role may see them and asks to (?reveal=true), which is
+// recorded.
+func (a *RegistrationArea) writeBatch(w http.ResponseWriter, r *http.Request, actor access.Actor, filename string, rows []BatchRow) error {
+	reveal := commands.RevealsPersonalData(actor) && r.URL.Query().Get("reveal") == "true"
+	for i := range rows {
+		if !reveal {
+			rows[i].IDNumber = ident.MaskID(rows[i].IDNumber)
+		}
+	}
+	if reveal {
+		a.s.Audit(r, commands.ActionRevealPersonal, "registration-batch", "id_number: "+strconv.Itoa(len(rows))+" rows")
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" || format == "json" {
+		writeJSON(w, http.StatusOK, map[string]any{"items": rows})
+		return nil
+	}
+	header := []string{"行号", "姓名", "身份证件号码", "区县", "核查结论", "注册周期开始", "注册周期结束", "政策版本", "周期内学时", "要求学时", "原因"}
+	out := make([][]string, len(rows))
+	for i, b := range rows {
+		reasons := make([]string, len(b.Reasons))
+		for j, rs := range b.Reasons {
+			reasons[j] = rs.Message
+		}
+		line := ""
+		if b.Line > 0 {
+			line = strconv.Itoa(b.Line)
+		}
+		out[i] = []string{line, b.Name, b.IDNumber, b.County, b.OutcomeLabel, b.CycleStart, b.CycleEnd, b.PolicyVersion,
+			strconv.Itoa(b.Hours), strconv.Itoa(b.Required), strings.Join(reasons, "；")}
+	}
+	return creditWriteSheet(w, format, filename, header, out)
+}
