@@ -349,6 +349,13 @@ func testExpectedRevision(t *testing.T, ctx context.Context, s eventstore.Store)
 }
 
 func testConcurrentConflict(t *testing.T, ctx context.Context, s eventstore.Store) {
+	// Several rounds, so that the writers really overlap at least sometimes.
+	for round := 0; round < 5; round++ {
+		concurrentConflictRound(t, ctx, s)
+	}
+}
+
+func concurrentConflictRound(t *testing.T, ctx context.Context, s eventstore.Store) {
 	name := stream("race")
 	mustAppend(t, ctx, s, name, eventstore.NoStream(), newEvent("setup", `{}`))
 	const writers = 8
