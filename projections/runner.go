@@ -193,6 +193,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	defer r.running.Store(false)
 	defer r.clearLive()
+	if len(r.order) == 0 {
+		// A Watermill router with no handlers never returns from Run.
+		<-ctx.Done()
+		return nil
+	}
 
 	for _, p := range r.order {
 		if err := ensureCheckpoint(ctx, r.cfg.Pool, p.name); err != nil {
