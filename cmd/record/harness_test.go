@@ -57,6 +57,9 @@ func startApp(t *testing.T, backend string) *app {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	svc := Wire(cfg, log, pool, store, time.Now)
+	// Tests of other packages share this PostgreSQL server, and its feed
+	// waits for the oldest open transaction cluster-wide: allow for that.
+	svc.HTTP.MaxWait = 30 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Runner.Run(ctx) }()
