@@ -192,14 +192,13 @@ func benchAppend(b *testing.B, writers, k int, notifyEvery bool) {
 	b.ReportMetric(rate/raw, "ratio_vs_raw")
 }
 
-// BenchmarkReadAll measures reading the global feed in pages of 500 events
-// from a store holding 50,000 events. One op is one event.
-func BenchmarkReadAll(b *testing.B) {
-	b.StopTimer()
+// feedStore returns a store holding 50,000 events in streams of 100.
+func feedStore(b *testing.B) *postgres.Store {
+	b.Helper()
 	ctx := context.Background()
 	pool := benchPool(b, 4)
 	s := postgres.New(pool)
-	defer s.Close()
+	b.Cleanup(func() { s.Close() })
 	const total, per = 50_000, 100
 	for i := 0; i < total/per; i++ {
 		if _, err := s.Append(ctx, "teacher-"+uuid.NewString(), eventstore.NoStream(), benchEvents(per)...); err != nil {
@@ -209,6 +208,15 @@ func BenchmarkReadAll(b *testing.B) {
 	if _, err := pool.Exec(ctx, `VACUUM ANALYZE es_events`); err != nil {
 		b.Fatal(err)
 	}
+	return s
+}
+
+// BenchmarkReadAll measures reading the global feed in pages of 500 events
+// from a store holding 50,000 events. One op is one event.
+func BenchmarkReadAll(b *testing.B) {
+	b.StopTimer()
+	ctx := context.Background()
+	s := feedStore(b)
 	b.StartTimer()
 	start := time.Now()
 	from := eventstore.Start
@@ -223,6 +231,36 @@ func BenchmarkReadAll(b *testing.B) {
 		}
 		read += len(page)
 		from = page[len(page)-1].Position
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
+
+// BenchmarkSubscribeCatchUp measures a subscription catching up on a store
+// of 50,000 events (what a projection does after a restart). One op is one
+// event delivered by Next.
+func BenchmarkSubscribeCatchUp(b *testing.B) {
+	b.StopTimer()
+	ctx := context.Background()
+	s := feedStore(b)
+	b.StartTimer()
+	start := time.Now()
+	for read := 0; read < b.N; {
+		sub, err := s.SubscribeAll(ctx, eventstore.Start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for read < b.N {
+			m, err := sub.Next(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m.CaughtUp {
+				break
+			}
+			read++
+		}
+		sub.Close()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")

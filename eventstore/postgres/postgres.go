@@ -389,6 +389,34 @@ func readAll(ctx context.Context, q querier, from eventstore.Position, limit int
 	return scanEvents(rows)
 }
 
+// maxBatchBytes bounds a subscription's read by the size of data and
+// metadata, so 500 large events (files, imports) are not held in memory at
+// once. A batch always holds at least one event.
+const maxBatchBytes = 16 << 20
+
+// readBatch is readAll for subscriptions: at most limit events and, beyond
+// the first, at most maxBatchBytes. Sizes come from the TOAST headers, so
+// events left out are not fetched.
+func readBatch(ctx context.Context, q querier, from eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	if from.Commit >= 1<<63 || from.Prepare >= 1<<63 {
+		return nil, fmt.Errorf("position %s out of range", from)
+	}
+	rows, err := q.Query(ctx, `SELECT `+columns+` FROM (
+		SELECT e.*, sum(octet_length(e.data) + octet_length(e.metadata)) OVER w AS upto,
+		       row_number() OVER w AS n
+		  FROM es_events e
+		 WHERE (xid, seq) > ($1, $2)
+		   AND xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+		WINDOW w AS (ORDER BY xid, seq)
+		ORDER BY xid, seq LIMIT $3) b
+		WHERE n = 1 OR upto <= $4
+		ORDER BY xid, seq`, int64(from.Commit), int64(from.Prepare), limit, maxBatchBytes)
+	if err != nil {
+		return nil, err
+	}
+	return scanEvents(rows)
+}
+
 // heldBack reports whether committed events after from are not yet final
 // because an older transaction is still running. Their appends' NOTIFY has
 // come and gone, so a subscriber must look again soon rather than wait for

@@ -174,7 +174,7 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessa
 		// Taken before reading, so a notification that arrives during the
 		// read is not lost.
 		wake := sub.s.wakeup()
-		events, err := readAll(ctx, sub.s.pool, sub.last, sub.s.batch)
+		events, err := readBatch(ctx, sub.s.pool, sub.last, sub.s.batch)
 		if err != nil {
 			if end := sub.ended(ctx); end != nil {
 				return eventstore.SubscriptionMessage{}, end
