@@ -156,12 +156,14 @@ func (h *Handlers) ChangeProject(ctx context.Context, actor access.Actor, id uui
 // create a twin.
 func (h *Handlers) RegisterInstitution(ctx context.Context, actor access.Actor, in institution.Registration) (Result, error) {
 	id := h.newID(ctx, actor, "institution")
-	i, res, err := Update(ctx, h.Repo, institution.StreamName(id), func() *institution.Institution { return institution.New(id) }, true, h.write(ctx, actor),
+	w := h.write(ctx, actor)
+	var code string
+	w.BeforeSave = func(ctx context.Context) error { return h.claim(ctx, actor, ClaimInstitutionCode, code, id) }
+	i, res, err := Update(ctx, h.Repo, institution.StreamName(id), func() *institution.Institution { return institution.New(id) }, true, w,
 		func(i *institution.Institution) error {
-			if err := i.Register(actor, in, h.Now()); err != nil {
-				return err
-			}
-			return h.claim(ctx, actor, ClaimInstitutionCode, i.Code(), id)
+			err := i.Register(actor, in, h.Now())
+			code = i.Code()
+			return err
 		})
 	if err != nil {
 		return Result{}, err
