@@ -121,9 +121,13 @@ func applyEnrollment(ctx context.Context, tx pgx.Tx, id uuid.UUID, env event.Env
 	// personal space shows exactly what the domain calls it.
 	var probe enrollment.Enrollment
 	probe.Apply(env.Event)
-	steps, err := jsonb(probe.Steps())
-	if err != nil {
-		return err
+	// Events that are not steps (progress) add an empty array, not a null.
+	steps := []byte("[]")
+	if st := probe.Steps(); len(st) > 0 {
+		var err error
+		if steps, err = jsonb(st); err != nil {
+			return err
+		}
 	}
 	upd := func(set string, args ...any) error {
 		sets := "revision = $2, updated_at = $3, steps = steps || $4::jsonb"
