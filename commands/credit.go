@@ -97,7 +97,9 @@ func (h *Handlers) RevokeCredits(ctx context.Context, actor access.Actor, teache
 		return Result{}, err
 	}
 	stream := credit.StreamName(teacherID)
-	l, res, err := Update(ctx, h.Repo, stream, func() *credit.Ledger { return credit.NewLedger(teacherID) }, false, h.write(ctx, actor),
+	// plainWrite: the pipeline revokes while handling another stream's
+	// command, whose If-Match is not the ledger's revision.
+	l, res, err := Update(ctx, h.Repo, stream, func() *credit.Ledger { return credit.NewLedger(teacherID) }, false, h.plainWrite(ctx, actor),
 		func(l *credit.Ledger) error { return l.Revoke(actor, t.County(), key, reason, cause, h.Now().UTC()) })
 	if errors.Is(err, domain.ErrNotFound) {
 		return Result{}, fmt.Errorf("%w", credit.ErrNoSuchEntry)

@@ -54,8 +54,10 @@ func (h *Handlers) ImportCredits(ctx context.Context, actor access.Actor, system
 	if system == "" {
 		return rep, domain.Invalid("system", "请填写数据来源系统名称")
 	}
-	if actor.Role != access.RoleCountyAdmin && actor.Role != access.RoleProvinceAdmin && actor.Role != access.RoleSystem {
-		return rep, fmt.Errorf("credit import: %w", access.ErrForbidden)
+	// The domain says who imports; asking it about the actor's own region
+	// refuses a role that may not import at all before any row is read.
+	if !credit.CanGrant(actor, credit.SourceImport, actor.Jurisdiction) {
+		return rep, fmt.Errorf("credit import: %s may not import training records: %w", actor.Role, access.ErrForbidden)
 	}
 	for _, row := range rows {
 		errs, recorded, err := h.importCreditRow(ctx, actor, system, row)
