@@ -34,7 +34,7 @@ type regClock struct {
 	t  time.Time
 }
 
-func (c *regClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *regClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *regClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type regFixture struct {
