@@ -168,13 +168,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	for i, e := range events {
 		ids[i], types[i], data[i], meta[i] = e.ID, e.Type, nonNil(e.Data), nonNil(e.Metadata)
 	}
-	// A unique violation means a concurrent append won the race; calling
-	// again sees its rows and answers duplicate or conflict. Two rounds are
-	// enough unless the winner rolled back, so a few attempts bound the loop.
 	inTx := s.notifying.CompareAndSwap(false, true)
 	if inTx {
 		defer s.notifying.Store(false)
 	}
+	// A unique violation means a concurrent append won the race; calling
+	// again sees its rows and answers duplicate or conflict. Two rounds are
+	// enough unless the winner rolled back, so a few attempts bound the loop.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		var status int16
@@ -192,7 +192,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		if status == statusConflict {
 			return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: revision}
 		}
-		if status == statusWritten && !inTx {
+		// A duplicate may be the retry of an append whose connection died
+		// after commit and before it could ask for a NOTIFY.
+		if !inTx {
 			s.notifyLater()
 		}
 		return eventstore.AppendResult{
