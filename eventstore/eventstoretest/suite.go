@@ -20,7 +20,16 @@ import (
 const timeout = 20 * time.Second
 
 // Run runs the contract suite. open must return a fresh, empty store for
-// each subtest; Run closes it when the subtest ends.
+// each subtest (the global-feed checks count every event); Run closes it
+// when the subtest ends. Every subtest is bounded by a 20 s context that
+// starts after open, so slow database setup does not count against it.
+//
+// What the suite pins beyond the port's comments: a retry with the same
+// event IDs and Exact or NoStream returns the original result and a partial
+// overlap is a conflict; the caught-up signal comes after every event that
+// existed at subscription time and carries the last delivered position (the
+// start position when there is none); ReadAll may lag Append, but the
+// subscription and ReadAll agree on one order.
 func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 	tests := []struct {
 		name string
