@@ -41,6 +41,7 @@ type pipeline struct {
 	inst1ID  string
 	inst2ID  string
 	teachers []teacherRef
+	logged   map[int]*client
 }
 
 type teacherRef struct {
@@ -117,9 +118,18 @@ func setupPipeline(t *testing.T) *pipeline {
 	return p
 }
 
+// teacher logs teacher i in once (the first login changes the password).
 func (p *pipeline) teacher(i int) *client {
+	if c, ok := p.logged[i]; ok {
+		return c
+	}
 	tr := p.teachers[i]
-	return p.a.login(tr.IDNumber, commands.InitialPassword(tr.IDNumber), "Teacher-Pass-"+tr.Name+"-1")
+	c := p.a.login(tr.IDNumber, commands.InitialPassword(tr.IDNumber), "Teacher-Pass-"+tr.Name+"-1")
+	if p.logged == nil {
+		p.logged = map[int]*client{}
+	}
+	p.logged[i] = c
+	return c
 }
 
 // enrollmentID finds the enrollment of teacher i through the county's view.
@@ -345,6 +355,30 @@ func TestEnrollmentPipelineEndToEnd(t *testing.T) {
 	if dec.Succeeded != 4 {
 		t.Fatalf("province decisions: %s", mustJSON(dec))
 	}
+	// A rejected teacher sees where and why, at every level.
+	var t5lists struct {
+		NotStarted []struct {
+			Stage  string `json:"stage"`
+			Reason string `json:"reason"`
+			Steps  []struct {
+				Label  string `json:"label"`
+				Reason string `json:"reason"`
+			} `json:"steps"`
+		} `json:"not_started"`
+	}
+	p.teacher(5).must(200, "GET", "/api/v1/me/trainings", nil).json(t, &t5lists)
+	if len(t5lists.NotStarted) != 1 || t5lists.NotStarted[0].Stage != "province_rejected" || t5lists.NotStarted[0].Reason != "不符合参训条件" ||
+		len(t5lists.NotStarted[0].Steps) != 5 || t5lists.NotStarted[0].Steps[1].Reason != "材料不全" {
+		t.Fatalf("rejected teacher's list: %+v", t5lists)
+	}
+	// The training starts: nomination closes.
+	root.must(200, "POST", "/api/v1/projects/"+pid+"/changes", map[string]any{"action": "start"})
+	if r := qiaoxi.do("POST", "/api/v1/projects/"+pid+"/nominations", map[string]any{"teacher_ids": []string{T[5].ID}}); r.Status != 409 {
+		t.Fatalf("nomination after the start: %d %s", r.Status, r.Body)
+	}
+	if r := p.teacher(1).do("GET", "/api/v1/enrollments/queue", nil); r.Status != 403 {
+		t.Fatalf("a teacher reads an approval queue: %d %s", r.Status, r.Body)
+	}
 
 	// --- who sees what -------------------------------------------------------
 	var roster struct {
@@ -430,6 +464,12 @@ func TestEnrollmentPipelineEndToEnd(t *testing.T) {
 	inst1.must(200, "POST", "/api/v1/enrollments/"+e3+"/report", nil) // at the desk
 	t1 := p.teacher(1)
 	t1.must(200, "POST", "/api/v1/enrollments/"+e1+"/report", nil) // no notice needed
+	if r := changan.do("POST", "/api/v1/enrollments/"+e0+"/withdrawal", map[string]string{"reason": "工作冲突"}); r.Status != 409 {
+		t.Fatalf("withdrawal after reporting: %d %s", r.Status, r.Body)
+	}
+	if r := t1.do("GET", "/api/v1/enrollments/"+e0, nil); r.Status != 404 {
+		t.Fatalf("a teacher reads another's enrollment: %d %s", r.Status, r.Body)
+	}
 	t0.must(200, "GET", "/api/v1/me/trainings?status=in_progress", nil).json(t, &lists)
 	if len(lists.InProgress) != 1 || len(lists.NotStarted) != 0 {
 		t.Fatalf("in progress: %+v", lists)
@@ -645,6 +685,19 @@ func TestEnrollmentPipelineEndToEnd(t *testing.T) {
 	root.must(200, "GET", "/api/v1/enrollments/"+e3, nil).json(t, &ev)
 	if ev.Passed == nil || !*ev.Passed || ev.CertNumber == nil {
 		t.Fatalf("after a correction to a pass: %+v", ev)
+	}
+
+	root.must(200, "POST", "/api/v1/projects/"+pid+"/changes", map[string]any{"action": "finish"})
+	var listed struct {
+		Items []struct{ ID, Status string } `json:"items"`
+	}
+	changan.must(200, "GET", "/api/v1/projects?status=finished&year=2026", nil).json(t, &listed)
+	if len(listed.Items) != 1 || listed.Items[0].ID != pid {
+		t.Fatalf("finished projects as a county sees them: %+v", listed)
+	}
+	inst2.must(200, "GET", "/api/v1/projects?status=nominating", nil).json(t, &listed)
+	if len(listed.Items) != 0 {
+		t.Fatalf("status filter: %+v", listed)
 	}
 
 	// --- statistics per project and county -----------------------------------
