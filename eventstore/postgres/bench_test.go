@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -297,4 +298,49 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// BenchmarkLiveDelivery measures how long a live subscriber takes to see an
+// event after Append returned, one append at a time (the in-transaction
+// NOTIFY path). One op is one append plus its delivery; p50_ms and p99_ms
+// are append-return-to-Next latencies.
+func BenchmarkLiveDelivery(b *testing.B) {
+	b.StopTimer()
+	ctx := context.Background()
+	pool := benchPool(b, 6)
+	s := postgres.New(pool)
+	defer s.Close()
+	sub, err := s.SubscribeAll(ctx, eventstore.Start)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sub.Close()
+	if m, err := sub.Next(ctx); err != nil || !m.CaughtUp {
+		b.Fatalf("first message %+v, %v", m, err)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	stream, next := "teacher-"+uuid.NewString(), eventstore.NoStream()
+	b.StartTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := s.Append(ctx, stream, next, benchEvents(1)...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		appended := time.Now()
+		next = eventstore.Exact(res.NextRevision)
+		for {
+			m, err := sub.Next(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m.Event != nil && m.Position == res.Position {
+				break
+			}
+		}
+		lat = append(lat, time.Since(appended))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
 }
