@@ -135,6 +135,13 @@ func (h *Handlers) UploadAppraisals(ctx context.Context, actor access.Actor, in 
 		h.plainWrite(ctx, actor), func(u *appraisal.Upload) error {
 			return u.RecordUpload(actor, in.Kind, appraisal.UploadFile{Name: in.FileName, SHA256: in.FileSHA256}, len(in.Rows), accepted, errs, now)
 		})
+	if errors.Is(err, domain.ErrDuplicate) {
+		// The same file was being uploaded concurrently and its batch was
+		// recorded first: this upload changed nothing beyond it.
+		if prev, lerr := h.LoadUpload(ctx, batchID); lerr == nil {
+			return UploadOutcome{Result: Result{ID: batchID, Revision: prev.Version()}, Batch: *prev.Summary(), Repeated: true}, nil
+		}
+	}
 	if err != nil {
 		return UploadOutcome{}, err
 	}

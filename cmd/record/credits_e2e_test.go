@@ -495,4 +495,10 @@ func TestReRegistrationCasesThroughHTTP(t *testing.T) {
 			t.Fatalf("cycles: %+v", h.Cycles)
 		}
 	})
+
+	t.Run("read models rebuild to the same answers", func(t *testing.T) {
+		cwRebuildChangesNothing(t, w, w.registrar, "/api/v1/registration/status?county=13",
+			"/api/v1/teachers/"+teachers[0].id+"/registration", "/api/v1/teachers/"+teachers[2].id+"/appraisals",
+			"/api/v1/appraisals?year=2021", "/api/v1/teachers/"+teachers[0].id+"/credits")
+	})
 }

@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -148,6 +153,43 @@ func TestAppraisalUploadsReportMismatchedAndMalformedRows(t *testing.T) {
 	if r := w.changan.do("POST", "/api/v1/appraisal-uploads", body2, "Content-Type", ct); r.Status != 422 {
 		t.Errorf("legacy xls: %d %s", r.Status, r.Body)
 	}
+	// The same new file uploaded twice at once: one batch, recorded once.
+	ethics := cwCSV("年度,姓名,身份证件号码,性别,单位,师德考核结果,荣誉",
+		fmt.Sprintf("2023,钱多多,%s,男,%s,达标,优秀班主任", tc.idNumber, cwUnitAName))
+	second := w.a.login("cw_changan", "Changed-Pass-cw_changan", "")
+	statuses := make([]int, 2)
+	bodies := make([][]byte, 2)
+	var wg sync.WaitGroup
+	for i, c := range []*client{w.changan, second} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mb, mct := cwMultipart(t, "师德.csv", "text/csv", ethics, "kind", "ethics")
+			req, _ := http.NewRequest("POST", w.a.srv.URL+"/api/v1/appraisal-uploads", bytes.NewReader(mb))
+			req.Header.Set("Content-Type", mct)
+			req.Header.Set("Authorization", "Bearer "+c.token)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			statuses[i] = res.StatusCode
+			bodies[i], _ = io.ReadAll(res.Body)
+		}()
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if statuses[0] != 200 || statuses[1] != 201 {
+		t.Fatalf("concurrent uploads: %v %s %s", statuses, bodies[0], bodies[1])
+	}
+	var b0, b1 cwUpload
+	resp{Body: bodies[0]}.json(t, &b0)
+	resp{Body: bodies[1]}.json(t, &b1)
+	if b0.BatchID != b1.BatchID || b0.Accepted != 1 {
+		t.Fatalf("concurrent uploads: %+v %+v", b0, b1)
+	}
+
 	teacher := w.loginTeacher(tc)
 	body3, ct3 := cwMultipart(t, "x.csv", "text/csv", file, "kind", "annual")
 	if r := teacher.do("POST", "/api/v1/appraisal-uploads", body3, "Content-Type", ct3); r.Status != 403 {
@@ -299,5 +341,29 @@ func TestCreditBankGrowthAndStudios(t *testing.T) {
 	me.must(200, "GET", "/api/v1/links/reading", nil).json(t, &links)
 	if len(links.Items) != 1 {
 		t.Fatalf("links: %+v", links)
+	}
+
+	cwRebuildChangesNothing(t, w, w.changan, "/api/v1/teachers/"+tc.id+"/credits", "/api/v1/credit-bank?status=all",
+		"/api/v1/studios", "/api/v1/appraisal-uploads")
+	cwRebuildChangesNothing(t, w, me, "/api/v1/me/studios")
+}
+
+// cwRebuildChangesNothing rebuilds every read model of the area from the
+// event store and checks that each path answers the same as before.
+func cwRebuildChangesNothing(t *testing.T, w *creditWorld, c *client, paths ...string) {
+	t.Helper()
+	before := map[string]string{}
+	for _, p := range paths {
+		before[p] = string(c.must(200, "GET", p, nil).Body)
+	}
+	for _, name := range []string{"credit_teachers", "credit_history", "appraisal_results", "registration_status", "studios"} {
+		if err := w.a.svc.Rebuild(context.Background(), name, io.Discard); err != nil {
+			t.Fatalf("rebuild %s: %v", name, err)
+		}
+	}
+	for _, p := range paths {
+		if after := string(c.must(200, "GET", p, nil).Body); after != before[p] {
+			t.Errorf("%s changed on rebuild:\nbefore %s\nafter  %s", p, before[p], after)
+		}
 	}
 }
