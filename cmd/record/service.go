@@ -44,7 +44,16 @@ type Service struct {
 // Open connects, migrates and wires everything. The store is EventStoreDB
 // when EVENTSTORE_URL is an esdb:// URL, PostgreSQL otherwise.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+		// The store's listener, every projection and the API share the pool:
+		// pgx's default (max(4, cores)) starves them.
+		pcfg.MaxConns = 24
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
