@@ -268,7 +268,9 @@ func (h *Handlers) PostGrade(ctx context.Context, actor access.Actor, id uuid.UU
 	return res, outcome, nil
 }
 
-func sameFloat(a, b *float64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+func sameFloat(a, b *float64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
 
 // CorrectGrade replaces a posted grade with a reason. A flip to a fail
 // revokes the ledger entry (the enrollment revokes its certificate itself);

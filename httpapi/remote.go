@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,9 +140,33 @@ func (a *ProjectArea) enterRemoteLearning(w http.ResponseWriter, r *http.Request
 	pr, _ := Principal(r.Context())
 	a.s.audit(r, commands.SecurityEntry{AccountID: pr.AccountID, Login: pr.Login, Role: string(actor.Role),
 		Action: ActionRemoteLearningSSO, Success: true, Subject: e.ID().String(), IP: clientIP(r), Detail: "aud " + asg.InstitutionID.String()})
+	if wantsHTML(r) {
+		// The browser flow of docs/SSO.md: a page that POSTs the assertion
+		// to the platform, keeping it out of history, logs and Referer.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.WriteHeader(http.StatusOK)
+		return autoPost.Execute(w, struct{ URL, Assertion string }{remote, tok})
+	}
+	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, RemoteLearningResponse{URL: remote, Assertion: tok, ExpiresAt: claims.Expiry, LaunchURL: launch.String()})
 	return nil
 }
+
+// wantsHTML: a browser form submission (Accept: text/html) gets the
+// auto-submitting page, a program the JSON.
+func wantsHTML(r *http.Request) bool {
+	acc := r.Header.Get("Accept")
+	return strings.Contains(acc, "text/html") && !strings.Contains(acc, "application/json")
+}
+
+var autoPost = template.Must(template.New("sso").Parse(`<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>正在进入远程学习</title></head>
+<body><form method="post" action="{{.URL}}"><input type="hidden" name="assertion" value="{{.Assertion}}">
+<noscript><button type="submit">进入远程学习</button></noscript></form>
+<script>document.forms[0].submit()</script></body></html>
+`))
 
 func (k *SSOKeys) now() time.Time {
 	if k.Now != nil {

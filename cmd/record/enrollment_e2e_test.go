@@ -488,6 +488,11 @@ func TestEnrollmentPipelineEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(remote.LaunchURL, "https://learn.hebtu.example/sso/hbte#assertion=") || time.Until(remote.ExpiresAt) > sso.MaxTTL {
 		t.Fatalf("remote learning: %+v", remote)
 	}
+	page := t0.must(200, "POST", ip["remote_learning"].(string), nil, "Accept", "text/html,application/xhtml+xml")
+	if !strings.Contains(string(page.Body), `action="https://learn.hebtu.example/sso/hbte"`) || !strings.Contains(string(page.Body), `name="assertion" value="ey`) ||
+		page.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("browser flow page: %s", page.Body)
+	}
 	if r := t1.do("POST", "/api/v1/enrollments/"+e0+"/remote-learning", nil); r.Status != 404 && r.Status != 403 {
 		t.Fatalf("another teacher enters remote learning: %d %s", r.Status, r.Body)
 	}
@@ -521,12 +526,12 @@ func TestEnrollmentPipelineEndToEnd(t *testing.T) {
 	w := csv.NewWriter(&csvBuf)
 	w.WriteAll([][]string{
 		{"身份证号", "姓名", "集中学习成绩", "网络学习成绩"},
-		{T[0].IDNumber, T[0].Name, "90", "80"},       // pass
-		{T[3].IDNumber, T[3].Name, "40", "50"},       // a valid fail
-		{T[1].IDNumber, T[1].Name, "88", "88"},       // institution 2's trainee
-		{T[0].IDNumber, T[0].Name, "90", "80"},       // duplicate row
-		{demoID("13010219700101999"), "查无此人", "60", "60"}, // unknown
-		{T[5].IDNumber, "冒名", "60", "60"},            // name does not match
+		{T[0].IDNumber, T[0].Name, "90", "80"},             // pass
+		{T[3].IDNumber, T[3].Name, "40", "50"},             // a valid fail
+		{T[1].IDNumber, T[1].Name, "88", "88"},             // institution 2's trainee
+		{T[0].IDNumber, T[0].Name, "90", "80"},             // duplicate row
+		{demoID("13010219700101999"), "查无此人", "60", "60"},  // unknown
+		{T[5].IDNumber, "冒名", "60", "60"},                  // name does not match
 		{T[3].IDNumber[:17] + "0", T[3].Name, "abc", "50"}, // bad score
 	})
 	w.Flush()
@@ -703,7 +708,7 @@ func TestEnrollmentPipelineEndToEnd(t *testing.T) {
 	// --- statistics per project and county -----------------------------------
 	var stats struct {
 		Counties []struct {
-			County                                              string
+			County                                           string
 			Nominated, Approved, Rejected, Withdrawn, Passed int
 		} `json:"counties"`
 	}

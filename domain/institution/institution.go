@@ -40,9 +40,9 @@ type Registered struct {
 
 // ContactChanged replaces the contact (person and phone).
 type ContactChanged struct {
-	Old    string    `json:"old"`
-	New    string    `json:"new"`
-	At     time.Time `json:"at"`
+	Old string    `json:"old"`
+	New string    `json:"new"`
+	At  time.Time `json:"at"`
 }
 
 func (*Registered) EventType() string     { return TypeRegistered }
