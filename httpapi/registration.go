@@ -138,7 +138,13 @@ func (a *RegistrationArea) check(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if actor.Role != access.RoleTeacher && !commands.RevealsPersonalData(actor) {
+	// The teacher sees their own number; others see it masked unless their
+	// role needs it and asks, and the reveal is recorded.
+	switch {
+	case actor.Role == access.RoleTeacher:
+	case commands.RevealsPersonalData(actor) && r.URL.Query().Get("reveal") == "true":
+		a.s.Audit(r, commands.ActionRevealPersonal, "teacher:"+id.String(), "id_number")
+	default:
 		c.IDNumber = ident.MaskID(c.IDNumber)
 	}
 	writeJSON(w, http.StatusOK, c)

@@ -442,6 +442,28 @@ func TestReRegistrationCasesThroughHTTP(t *testing.T) {
 		if got := w.check(own, teachers[0].id, ""); got.Outcome == "" {
 			t.Fatal("a teacher reads their own check")
 		}
+		// ID numbers: masked for others unless revealed, and the reveal is audited.
+		idOf := func(c *client, query string) string {
+			var v struct {
+				IDNumber string `json:"id_number"`
+			}
+			c.must(200, "GET", "/api/v1/teachers/"+teachers[0].id+"/registration/check"+query, nil).json(t, &v)
+			return v.IDNumber
+		}
+		if got := idOf(own, ""); got != teachers[0].idNumber {
+			t.Errorf("the teacher sees %s", got)
+		}
+		if got := idOf(w.changan, ""); got == teachers[0].idNumber || got[:6] != teachers[0].idNumber[:6] {
+			t.Errorf("the county admin sees %s unasked", got)
+		}
+		if got := idOf(w.registrar, "?reveal=true"); got != teachers[0].idNumber {
+			t.Errorf("the registrar asking to reveal sees %s", got)
+		}
+		var n int
+		if err := w.a.svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM security_audit WHERE action = 'reveal_personal_data' AND subject = $1`,
+			"teacher:"+teachers[0].id).Scan(&n); err != nil || n != 1 {
+			t.Errorf("reveals recorded: %d %v", n, err)
+		}
 		other := teachers[7] // 130104
 		for _, path := range []string{"/registration/check", "/credits", "/appraisals", "/registration", "/growth"} {
 			if r := own.do("GET", "/api/v1/teachers/"+other.id+path, nil); r.Status != 403 {
