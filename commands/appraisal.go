@@ -179,7 +179,19 @@ func (h *Handlers) teacherFacts(ctx context.Context, idNumber string) (*appraisa
 		return nil, err
 	}
 	p := t.Profile()
-	return &appraisal.TeacherFacts{TeacherID: id, Name: p.Name, Gender: p.Gender, Unit: t.UnitName(), County: t.County()}, nil
+	// The school's official name is the unit's now: a renamed school's
+	// teachers still carry the old name in their own stream.
+	unitName := t.UnitName()
+	if uid := t.UnitID(); uid != uuid.Nil {
+		ref, err := h.unitRef(ctx, uid)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, err
+		}
+		if err == nil {
+			unitName = ref.Name
+		}
+	}
+	return &appraisal.TeacherFacts{TeacherID: id, Name: p.Name, Gender: p.Gender, Unit: unitName, County: t.County()}, nil
 }
 
 // CorrectEthics replaces one year's ethics result, with a reason.

@@ -190,6 +190,17 @@ func TestAppraisalUploadsReportMismatchedAndMalformedRows(t *testing.T) {
 		t.Fatalf("concurrent uploads: %+v %+v", b0, b1)
 	}
 
+	// A renamed school: rows carry the new official name, which the unit
+	// now has, though the teacher's own stream still holds the old one.
+	w.changan.must(200, "POST", "/api/v1/units/"+w.unitA+"/changes", map[string]string{"field": "name", "value": "石家庄市第二十五中学（东校区）",
+		"reason": "更名"}, "If-Match", `"0"`)
+	renamed := cwCSV("年度,姓名,身份证件号码,性别,单位,考核结果",
+		fmt.Sprintf("2024,钱多多,%s,男,石家庄市第二十五中学（东校区）,合格", tc.idNumber))
+	w.changan.creditUpload(201, "/api/v1/appraisal-uploads", "2024.csv", "text/csv", renamed, "kind", "annual").json(t, &up)
+	if up.Accepted != 1 {
+		t.Fatalf("upload with the school's new name: %+v", up)
+	}
+
 	teacher := w.loginTeacher(tc)
 	body3, ct3 := cwMultipart(t, "x.csv", "text/csv", file, "kind", "annual")
 	if r := teacher.do("POST", "/api/v1/appraisal-uploads", body3, "Content-Type", ct3); r.Status != 403 {
