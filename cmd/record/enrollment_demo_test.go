@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/hbte/record/domain/enrollment"
+	"github.com/hbte/record/eventstore"
+)
+
+// TestEnrollmentDemo: the demo's training project is loaded through the
+// handlers and shows every list of the personal space.
+func TestEnrollmentDemo(t *testing.T) {
+	a := startApp(t, "postgres")
+	ctx := context.Background()
+	if err := a.svc.LoadDemo(ctx, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := a.svc.loadEnrollmentDemo(ctx, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "hebtu") {
+		t.Fatalf("demo output: %s", out.String())
+	}
+	inst := a.login("hebtu", DemoPassword, "Hebtu-Demo-Pass-1")
+	var roster struct {
+		Items []struct {
+			TeacherName string `json:"teacher_name"`
+			Stage       string `json:"stage"`
+			CertNumber  string `json:"certificate_number"`
+		} `json:"items"`
+	}
+	var projects struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	inst.must(200, "GET", "/api/v1/projects", nil, "X-Consistent-After", lastPosition(t, a)).json(t, &projects)
+	if len(projects.Items) != 1 {
+		t.Fatalf("institution's projects: %+v", projects)
+	}
+	inst.must(200, "GET", "/api/v1/projects/"+projects.Items[0].ID+"/roster", nil).json(t, &roster)
+	got := map[string]string{}
+	for _, it := range roster.Items {
+		got[it.TeacherName] = it.Stage
+		if it.TeacherName == "王建国" && !enrollment.ValidCertificateNumber(it.CertNumber) {
+			t.Fatalf("王建国 has no certificate: %+v", it)
+		}
+	}
+	if got["王建国"] != "graded" || got["李秀英"] != "notice_published" || len(got) != 2 {
+		t.Fatalf("institution's roster: %+v", got)
+	}
+}
+
+// lastPosition is the store's newest position, for read-your-writes after
+// writes made without HTTP.
+func lastPosition(t *testing.T, a *app) string {
+	t.Helper()
+	recs, err := a.svc.Store.ReadAll(context.Background(), eventstore.Start, 100000)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("read all: %d events, %v", len(recs), err)
+	}
+	return recs[len(recs)-1].Position.String()
+}
