@@ -522,5 +522,6 @@ func TestReRegistrationCasesThroughHTTP(t *testing.T) {
 		cwRebuildChangesNothing(t, w, w.registrar, "/api/v1/registration/status?county=13",
 			"/api/v1/teachers/"+teachers[0].id+"/registration", "/api/v1/teachers/"+teachers[2].id+"/appraisals",
 			"/api/v1/appraisals?year=2021", "/api/v1/teachers/"+teachers[0].id+"/credits")
+		cwApplyTwiceChangesNothing(t, w)
 	})
 }

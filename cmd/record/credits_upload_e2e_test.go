@@ -10,6 +10,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/hbte/record/commands"
+	"github.com/hbte/record/eventstore"
+	"github.com/hbte/record/projections"
 )
 
 type cwUpload struct {
@@ -357,6 +361,7 @@ func TestCreditBankGrowthAndStudios(t *testing.T) {
 	cwRebuildChangesNothing(t, w, w.changan, "/api/v1/teachers/"+tc.id+"/credits", "/api/v1/credit-bank?status=all",
 		"/api/v1/studios", "/api/v1/appraisal-uploads")
 	cwRebuildChangesNothing(t, w, me, "/api/v1/me/studios")
+	cwApplyTwiceChangesNothing(t, w)
 }
 
 // cwRebuildChangesNothing rebuilds every read model of the area from the
@@ -376,5 +381,71 @@ func cwRebuildChangesNothing(t *testing.T, w *creditWorld, c *client, paths ...s
 		if after := string(c.must(200, "GET", p, nil).Body); after != before[p] {
 			t.Errorf("%s changed on rebuild:\nbefore %s\nafter  %s", p, before[p], after)
 		}
+	}
+}
+
+// cwTables are the area's read-model tables.
+var cwTables = []string{"credit_teachers", "credit_entries", "credit_bank_requests", "appraisal_results", "appraisal_uploads",
+	"registration_status", "registration_decisions", "studios", "studio_memberships"}
+
+func cwDump(t *testing.T, w *creditWorld) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, table := range cwTables {
+		rows, err := w.a.svc.Pool.Query(context.Background(), `SELECT t::text FROM `+table+` t ORDER BY 1`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out[table] = append(out[table], s)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// cwApplyTwiceChangesNothing applies the whole feed once more to the area's
+// projections: a redelivered event must be a no-op.
+func cwApplyTwiceChangesNothing(t *testing.T, w *creditWorld) {
+	t.Helper()
+	ctx := context.Background()
+	before := cwDump(t, w)
+	recs, err := w.a.svc.Store.ReadAll(ctx, eventstore.Start, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := w.a.svc.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, p := range projections.CreditProjections() {
+		for _, rec := range recs {
+			env, err := commands.Decode(w.a.svc.Registry, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Apply(ctx, tx, env); err != nil {
+				t.Fatalf("%s: %s again: %v", p.Name(), env.Type, err)
+			}
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := cwDump(t, w)
+	for _, table := range cwTables {
+		if !slices.Equal(before[table], after[table]) {
+			t.Errorf("%s changed when the feed was applied again:\nbefore %v\nafter  %v", table, before[table], after[table])
+		}
+	}
+	if len(before["credit_entries"]) == 0 || len(before["studio_memberships"]) == 0 {
+		t.Errorf("nothing to compare: %v", before)
 	}
 }
