@@ -445,7 +445,7 @@ func cwApplyTwiceChangesNothing(t *testing.T, w *creditWorld) {
 			t.Errorf("%s changed when the feed was applied again:\nbefore %v\nafter  %v", table, before[table], after[table])
 		}
 	}
-	if len(before["credit_entries"]) == 0 || len(before["studio_memberships"]) == 0 {
-		t.Errorf("nothing to compare: %v", before)
+	if len(before["credit_entries"]) == 0 {
+		t.Error("nothing to compare: no credit entries")
 	}
 }
