@@ -369,15 +369,18 @@ func (a *ProjectArea) publishClassNotice(w http.ResponseWriter, r *http.Request)
 
 // NotStartedItem: project name and time; the pipeline steps with who and when.
 type NotStartedItem struct {
-	EnrollmentID uuid.UUID         `json:"enrollment_id"`
-	ProjectName  string            `json:"project_name"`
-	Start        string            `json:"start"`
-	End          string            `json:"end"`
-	Stage        string            `json:"stage"`
-	StageLabel   string            `json:"stage_label"`
-	Reason       string            `json:"reason,omitempty"`
-	NoticePDF    string            `json:"notice_pdf,omitempty"`
-	Steps        []enrollment.Step `json:"steps"`
+	EnrollmentID uuid.UUID `json:"enrollment_id"`
+	ProjectName  string    `json:"project_name"`
+	Start        string    `json:"start"`
+	End          string    `json:"end"`
+	Stage        string    `json:"stage"`
+	StageLabel   string    `json:"stage_label"`
+	Reason       string    `json:"reason,omitempty"`
+	// A cancelled project says so, with the owner's reason.
+	ProjectStatus string            `json:"project_status"`
+	CancelReason  string            `json:"project_cancel_reason,omitempty"`
+	NoticePDF     string            `json:"notice_pdf,omitempty"`
+	Steps         []enrollment.Step `json:"steps"`
 }
 
 // InProgressItem: name, year, nature, institution, start, end, hours and
@@ -455,7 +458,8 @@ func (a *ProjectArea) trainings(w http.ResponseWriter, r *http.Request) error {
 		switch enrollment.Status(e.Status) {
 		case enrollment.StatusNotStarted:
 			it := NotStartedItem{EnrollmentID: e.ID, ProjectName: e.ProjectName, Start: e.Start, End: e.End,
-				Stage: e.Stage, StageLabel: e.StageLabel, Reason: e.Reason, Steps: e.Steps}
+				Stage: e.Stage, StageLabel: e.StageLabel, Reason: e.Reason, Steps: e.Steps,
+				ProjectStatus: e.ProjectStatus, CancelReason: e.CancelReason}
 			if e.Stage == string(enrollment.StageNoticePublished) {
 				it.NoticePDF = base + e.ID.String() + "/notice.pdf"
 			}

@@ -190,6 +190,8 @@ type EnrollmentView struct {
 	Start            string            `json:"start"`
 	End              string            `json:"end"`
 	Hours            int               `json:"hours"`
+	ProjectStatus    string            `json:"project_status"`
+	CancelReason     string            `json:"project_cancel_reason,omitempty"`
 	TeacherID        uuid.UUID         `json:"teacher_id"`
 	TeacherName      string            `json:"teacher_name"`
 	IDNumber         string            `json:"id_number"` // masked
@@ -221,7 +223,7 @@ type EnrollmentView struct {
 	CanPrintCert   bool `json:"can_print_certificate"`
 }
 
-const enrollmentCols = `e.enrollment_id, e.revision, e.project_id, p.name, p.year, p.kind, p.start_date, p.end_date, p.hours,
+const enrollmentCols = `e.enrollment_id, e.revision, e.project_id, p.name, p.year, p.kind, p.start_date, p.end_date, p.hours, p.status, p.cancel_reason,
 	e.teacher_id, coalesce(t.name, ''), coalesce(t.id_masked, ''), coalesce(t.unit_name, ''), e.county,
 	e.stage, e.status, e.reason, e.attempt, e.institution_id, e.institution_name, e.class_id, e.class_name,
 	e.online_percent, e.sessions_attended, e.sessions_total, e.offline_score, e.online_score, e.total_score, e.passed,
@@ -234,7 +236,7 @@ func scanEnrollment(row pgx.Row) (EnrollmentView, error) {
 	var v EnrollmentView
 	var start, end time.Time
 	var steps []byte
-	if err := row.Scan(&v.ID, &v.Revision, &v.ProjectID, &v.ProjectName, &v.Year, &v.Kind, &start, &end, &v.Hours,
+	if err := row.Scan(&v.ID, &v.Revision, &v.ProjectID, &v.ProjectName, &v.Year, &v.Kind, &start, &end, &v.Hours, &v.ProjectStatus, &v.CancelReason,
 		&v.TeacherID, &v.TeacherName, &v.IDNumber, &v.Unit, &v.County,
 		&v.Stage, &v.Status, &v.Reason, &v.Attempt, &v.InstitutionID, &v.Institution, &v.ClassID, &v.ClassName,
 		&v.OnlinePercent, &v.SessionsAttended, &v.SessionsTotal, &v.Offline, &v.Online, &v.Total, &v.Passed,
@@ -328,8 +330,9 @@ func (q *EnrollmentQueries) Queue(ctx context.Context, a access.Actor, projectID
 		parts = append(parts, "(starts_with(e.county, $1) AND e.stage = 'nominated' AND e.city_review)")
 	}
 	// Any admin may own projects (a city or county project has no city
-	// review): the owner's queue.
-	parts = append(parts, "(starts_with(e.owner, $1) AND (e.stage = 'city_approved' OR (e.stage = 'nominated' AND NOT e.city_review)))")
+	// review): the owner's queue. Only the owner's own level: a superior
+	// may step in through the domain, but the work is the owner's.
+	parts = append(parts, "(e.owner = $1 AND (e.stage = 'city_approved' OR (e.stage = 'nominated' AND NOT e.city_review)))")
 	cond := "(" + strings.Join(parts, " OR ") + ")"
 	if projectID != uuid.Nil {
 		args = append(args, projectID)

@@ -724,6 +724,62 @@ func TestEnrollmentPipelineEndToEnd(t *testing.T) {
 	}
 }
 
+// TestCountyProjectEndToEnd: a county's own project has no city level (the
+// county decides), and a cancelled project tells its trainees why.
+func TestCountyProjectEndToEnd(t *testing.T) {
+	p := setupPipeline(t)
+	changan, qiaoxi, sjz := p.changan, p.qiaoxi, p.sjz
+	T := p.teachers
+	proj := map[string]any{"kind": "county", "category": 40, "name": "2026年长安区班主任培训", "year": 2026,
+		"mode": 2, "start": "2026-08-01", "end": "2026-08-03", "hours": 12, "credits": 1, "institutions": []string{p.inst1ID}}
+	if r := qiaoxi.do("POST", "/api/v1/projects", map[string]any{"kind": "county", "category": 40, "owner": "130102", "name": "x", "year": 2026,
+		"mode": 2, "start": "2026-08-01", "end": "2026-08-03", "hours": 12, "institutions": []string{p.inst1ID}}); r.Status != 403 {
+		t.Fatalf("a county creates another county's project: %d %s", r.Status, r.Body)
+	}
+	var created struct{ ID string }
+	changan.must(201, "POST", "/api/v1/projects", proj).json(t, &created) // owner defaults to the admin's county
+	pid := created.ID
+	var class struct{ ID string }
+	changan.must(201, "POST", "/api/v1/projects/"+pid+"/classes", map[string]string{"institution_id": p.inst1ID, "name": "班主任一班"}).json(t, &class)
+	changan.must(200, "POST", "/api/v1/projects/"+pid+"/changes", map[string]any{"action": "open_nomination"})
+	var nom bulkResult
+	changan.must(200, "POST", "/api/v1/projects/"+pid+"/nominations", map[string]any{"teacher_ids": []string{T[4].ID}}).json(t, &nom)
+	eid := nom.Results[0].ID
+	if r := qiaoxi.do("POST", "/api/v1/projects/"+pid+"/nominations", map[string]any{"teacher_ids": []string{T[5].ID}}); r.Status != 422 {
+		t.Fatalf("a teacher outside the owner county: %d %s", r.Status, r.Body)
+	}
+	var q queueView
+	changan.must(200, "GET", "/api/v1/enrollments/queue?project_id="+pid, nil).json(t, &q)
+	if len(q.Items) != 1 || q.Items[0].ID != eid {
+		t.Fatalf("the county's own queue: %+v", q)
+	}
+	sjz.must(200, "GET", "/api/v1/enrollments/queue?project_id="+pid, nil).json(t, &q)
+	if len(q.Items) != 0 {
+		t.Fatalf("a county project in the city's queue: %+v", q)
+	}
+	if r := sjz.do("POST", "/api/v1/enrollments/"+eid+"/city-approval", nil); r.Status != 409 {
+		t.Fatalf("city review of a county project: %d %s", r.Status, r.Body)
+	}
+	changan.must(200, "POST", "/api/v1/enrollments/"+eid+"/approval", map[string]string{"institution_id": p.inst1ID, "class_id": class.ID})
+	if r := changan.do("POST", "/api/v1/projects/"+pid+"/changes", map[string]any{"action": "cancel"}); r.Status != 422 {
+		t.Fatalf("cancel without reason: %d %s", r.Status, r.Body)
+	}
+	changan.must(200, "POST", "/api/v1/projects/"+pid+"/changes", map[string]any{"action": "cancel", "reason": "经费未落实"})
+	var lists struct {
+		NotStarted []struct {
+			Stage         string `json:"stage"`
+			ProjectStatus string `json:"project_status"`
+			CancelReason  string `json:"project_cancel_reason"`
+			Steps         []struct{ Label string }
+		} `json:"not_started"`
+	}
+	p.teacher(4).must(200, "GET", "/api/v1/me/trainings", nil).json(t, &lists)
+	if len(lists.NotStarted) != 1 || lists.NotStarted[0].ProjectStatus != "cancelled" || lists.NotStarted[0].CancelReason != "经费未落实" ||
+		lists.NotStarted[0].Stage != "approved" || len(lists.NotStarted[0].Steps) != 3 {
+		t.Fatalf("cancelled project in the personal space: %+v", lists)
+	}
+}
+
 func a(p *pipeline) *app { return p.a }
 
 // between returns the n characters after marker in s.
