@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -102,7 +101,7 @@ func (h *Handlers) RevokeCredits(ctx context.Context, actor access.Actor, teache
 	l, res, err := Update(ctx, h.Repo, stream, func() *credit.Ledger { return credit.NewLedger(teacherID) }, false, h.plainWrite(ctx, actor),
 		func(l *credit.Ledger) error { return l.Revoke(actor, t.County(), key, reason, cause, h.Now().UTC()) })
 	if errors.Is(err, domain.ErrNotFound) {
-		return Result{}, fmt.Errorf("%w", credit.ErrNoSuchEntry)
+		return Result{}, credit.ErrNoSuchEntry // no ledger at all
 	}
 	if err != nil {
 		return Result{}, err
