@@ -50,9 +50,9 @@ type teacherRef struct {
 
 var seq = 100
 
-func setupPipeline(t *testing.T) *pipeline {
+func setupPipeline(t *testing.T, backend string) *pipeline {
 	t.Helper()
-	a := startApp(t, "postgres")
+	a := startApp(t, backend)
 	if _, err := a.svc.CreateProvinceAdmin(context.Background(), "hb_root", "省级项目管理员", "Root-Pass-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -234,13 +234,19 @@ type uploadResult struct {
 	} `json:"errors"`
 }
 
-// TestEnrollmentPipelineEndToEnd walks issue 4 through HTTP on PostgreSQL:
+// TestEnrollmentPipelineEndToEnd walks issue 4 through HTTP on each backend:
 // a province project from creation to printed certificate, with quota,
 // rejection, withdrawal, re-nomination, authorization, grade uploads (CSV
 // and XLSX, bad rows, repeated uploads), corrections, remote learning and
 // public verification.
 func TestEnrollmentPipelineEndToEnd(t *testing.T) {
-	p := setupPipeline(t)
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) { pipelineStory(t, backend) })
+	}
+}
+
+func pipelineStory(t *testing.T, backend string) {
+	p := setupPipeline(t, backend)
 	root, sjz, ts, changan, qiaoxi, lubei, inst1, inst2 := p.root, p.sjz, p.ts, p.changan, p.qiaoxi, p.lubei, p.inst1, p.inst2
 	T := p.teachers
 
@@ -727,7 +733,7 @@ func TestEnrollmentPipelineEndToEnd(t *testing.T) {
 // TestCountyProjectEndToEnd: a county's own project has no city level (the
 // county decides), and a cancelled project tells its trainees why.
 func TestCountyProjectEndToEnd(t *testing.T) {
-	p := setupPipeline(t)
+	p := setupPipeline(t, "postgres")
 	changan, qiaoxi, sjz := p.changan, p.qiaoxi, p.sjz
 	T := p.teachers
 	proj := map[string]any{"kind": "county", "category": 40, "name": "2026年长安区班主任培训", "year": 2026,
