@@ -47,7 +47,9 @@ func scope(a access.Actor, args []any) (string, []any) {
 	case a.Role == access.RoleInstitution && a.InstitutionID != uuid.Nil:
 		return "e.institution_id = $" + n, append(args, a.InstitutionID)
 	case (a.Role.IsAdmin() || a.Role == access.RoleAuditor) && a.Jurisdiction != "":
-		return "(starts_with(e.county, $" + n + ") OR starts_with(e.owner, $" + n + "))", append(args, a.Jurisdiction)
+		// LIKE on a "C"-collated column with a constant prefix can use the
+		// (project, county) and (stage, county) indexes; starts_with cannot.
+		return "(e.county LIKE $" + n + " || '%' OR e.owner LIKE $" + n + " || '%')", append(args, likeEscape(a.Jurisdiction))
 	}
 	return "false", args
 }
@@ -325,9 +327,9 @@ func (q *EnrollmentQueries) Queue(ctx context.Context, a access.Actor, projectID
 	var parts []string
 	switch a.Role {
 	case access.RoleCountyAdmin:
-		parts = append(parts, "(starts_with(e.county, $1) AND e.stage IN ('nominated', 'city_approved'))")
+		parts = append(parts, "(e.county LIKE $1 || '%' AND e.stage IN ('nominated', 'city_approved'))")
 	case access.RoleCityAdmin:
-		parts = append(parts, "(starts_with(e.county, $1) AND e.stage = 'nominated' AND e.city_review)")
+		parts = append(parts, "(e.county LIKE $1 || '%' AND e.stage = 'nominated' AND e.city_review)")
 	}
 	// Any admin may own projects (a city or county project has no city
 	// review): the owner's queue. Only the owner's own level: a superior
