@@ -263,7 +263,12 @@ func (h *Handlers) PostGrade(ctx context.Context, actor access.Actor, id uuid.UU
 		return Result{}, "", err
 	}
 	if res.Position.Less(last) {
+		// The certificate moved the enrollment on: report its revision,
+		// so the next If-Match is not stale.
 		res.Position = last
+		if cur, err := h.LoadEnrollment(ctx, id); err == nil {
+			res.Revision = cur.Version()
+		}
 	}
 	return res, outcome, nil
 }
@@ -287,7 +292,12 @@ func (h *Handlers) CorrectGrade(ctx context.Context, actor access.Actor, id uuid
 		return Result{}, err
 	}
 	if res.Position.Less(last) {
+		// The certificate moved the enrollment on: report its revision,
+		// so the next If-Match is not stale.
 		res.Position = last
+		if cur, err := h.LoadEnrollment(ctx, id); err == nil {
+			res.Revision = cur.Version()
+		}
 	}
 	return res, nil
 }

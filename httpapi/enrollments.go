@@ -48,6 +48,9 @@ func (b *bulk) add(key string, res commands.Result, err error) {
 	it := ItemResult{Index: len(b.resp.Results), Key: key}
 	if err != nil {
 		status, body := b.s.classify(err)
+		if status >= 500 {
+			b.s.log.Error("bulk item failed", "key", key, "err", err)
+		}
 		it.Status, it.Error = status, &body.Error
 		b.resp.Failed++
 	} else {

@@ -654,7 +654,14 @@ func pipelineStory(t *testing.T, backend string) {
 	if r := inst1.do("POST", "/api/v1/enrollments/"+e3+"/grade-corrections", map[string]any{"offline_score": 60, "online_score": 70}); r.Status != 422 {
 		t.Fatalf("correction without reason: %d %s", r.Status, r.Body)
 	}
-	inst1.must(200, "POST", "/api/v1/enrollments/"+e3+"/grade-corrections", map[string]any{"offline_score": 60, "online_score": 70, "reason": "集中学习成绩录入错误"})
+	var corrected, current struct {
+		Revision int64 `json:"revision"`
+	}
+	inst1.must(200, "POST", "/api/v1/enrollments/"+e3+"/grade-corrections", map[string]any{"offline_score": 60, "online_score": 70, "reason": "集中学习成绩录入错误"}).json(t, &corrected)
+	inst1.must(200, "GET", "/api/v1/enrollments/"+e3, nil).json(t, &current)
+	if corrected.Revision != current.Revision {
+		t.Fatalf("a correction that issued a certificate reports revision %d, the enrollment is at %d", corrected.Revision, current.Revision)
+	}
 	root.must(200, "POST", "/api/v1/enrollments/"+e0+"/grade-corrections", map[string]any{"offline_score": 50, "online_score": 50, "reason": "经复核存在代学行为"})
 	var ev struct {
 		Passed     *bool   `json:"passed"`
