@@ -199,7 +199,7 @@ func (h *Handlers) check(ctx context.Context, teacherID uuid.UUID, at CheckAt) (
 		TeacherID: teacherID, History: reg.History(), Cycle: cycle,
 		Entries: ledger.Entries(), Annual: rec.Annual(), Ethics: rec.Ethics(),
 		Absences: absences, CertificateRevoked: facts.Revoked() != nil,
-		FitToTeach: facts.FitIn(cycle, at.Date), AsOf: at.Date, Policy: policy,
+		FitToTeach: facts.FitIn(cycle, at.Date), Categories: TeacherCategories(t.Profile()), AsOf: at.Date, Policy: policy,
 	})
 	if err != nil {
 		return out, err
@@ -276,4 +276,27 @@ func (h *Handlers) DecideRegistration(ctx context.Context, actor access.Actor, t
 		return Result{}, chk, err
 	}
 	return result(decisionID, res, reg), chk, nil
+}
+
+// categoryFields are the profile fields a policy's exemptions may name.
+var categoryFields = []string{teacher.FieldPostCategory, "professional_title", "on_staff", teacher.FieldSpecialPost,
+	teacher.FieldFundedNormal, "main_stage", "certificate_type"}
+
+// TeacherCategories are the categories a policy exemption is matched
+// against: "field:code" for each of these profile fields that is filled,
+// e.g. "post_category:3" (工勤技能岗位) or "special_post:1" (特岗教师). A
+// policy exempts a category by naming it in Exemptions[].Code.
+func TeacherCategories(p teacher.Profile) []string {
+	values := map[string]string{
+		teacher.FieldPostCategory: p.PostCategory, "professional_title": p.ProfessionalTitle, "on_staff": p.OnStaff,
+		teacher.FieldSpecialPost: p.SpecialPost, teacher.FieldFundedNormal: p.FundedNormal, "main_stage": p.MainStage,
+		"certificate_type": p.CertificateType,
+	}
+	var out []string
+	for _, f := range categoryFields {
+		if v := values[f]; v != "" {
+			out = append(out, f+":"+v)
+		}
+	}
+	return out
 }

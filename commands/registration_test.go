@@ -68,10 +68,16 @@ func newRegFixture(t *testing.T) *regFixture {
 // year 合格 and 达标, fitness confirmed.
 func (f *regFixture) teacher(t *testing.T) uuid.UUID {
 	t.Helper()
+	return f.teacherWith(t, teacher.Profile{})
+}
+
+func (f *regFixture) teacherWith(t *testing.T, p teacher.Profile) uuid.UUID {
+	t.Helper()
 	ctx := context.Background()
 	id := uuid.New()
 	s := &regSeed{}
-	s.Record(s, &teacher.Registered{TeacherID: id, Profile: teacher.Profile{Name: "教师", County: "130102", City: "1301"}})
+	p.Name, p.County, p.City = "教师", "130102", "1301"
+	s.Record(s, &teacher.Registered{TeacherID: id, Profile: p})
 	if _, err := f.repo.Save(ctx, teacher.StreamName(id), s, commands.Write{Meta: event.Metadata{OccurredAt: f.clock.Now()}}); err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +263,29 @@ func TestDecisionNeedsRegistrarAndFollowsTheCheck(t *testing.T) {
 	}
 	if got, _ := f.outcome(t, id, commands.CheckAt{}); got != registration.OutcomeNotDue {
 		t.Fatalf("after the pass: %s", got)
+	}
+}
+
+// TestExemptionMatchesTeacherCategories: a policy exempts teachers by
+// profile categories ("field:code").
+func TestExemptionMatchesTeacherCategories(t *testing.T) {
+	f := newRegFixture(t)
+	ctx := context.Background()
+	exempt := f.teacherWith(t, teacher.Profile{PostCategory: "3"})
+	other := f.teacherWith(t, teacher.Profile{PostCategory: "1"})
+	if _, err := f.h.PublishPolicy(ctx, access.Actor{UserID: uuid.New(), Role: access.RoleProvinceAdmin, Jurisdiction: "13"}, registration.Policy{
+		Version: "hb-exempt", Scope: "13", EffectiveFrom: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), CycleYears: 5,
+		MinCycleHours: 360, MaxUnapprovedAbsenceDays: 183,
+		Exemptions: []registration.Exemption{{Code: "post_category:3", Label: "工勤技能岗位"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, codes := f.outcome(t, exempt, commands.CheckAt{}); got != registration.OutcomeExempt || !slices.Equal(codes, []string{registration.CodeExempt}) {
+		t.Errorf("工勤技能岗位: %s %v", got, codes)
+	}
+	if got, codes := f.outcome(t, other, commands.CheckAt{}); got != registration.OutcomePass {
+		t.Errorf("专业技术岗位: %s %v", got, codes)
+	}
+	if got := commands.TeacherCategories(teacher.Profile{PostCategory: "3", SpecialPost: "1"}); !slices.Equal(got, []string{"post_category:3", "special_post:1"}) {
+		t.Errorf("categories %v", got)
 	}
 }
