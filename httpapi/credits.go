@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -252,13 +253,19 @@ func (a *CreditArea) importRecords(w http.ResponseWriter, r *http.Request) error
 			CompletedOn: row.Get("completed_on"), Level: row.Get("level"), Category: row.Get("category"), Hours: row.Get("hours"),
 			Credits: row.Get("credits"), Title: row.Get("title"), ExternalID: row.Get("external_id")}
 	}
-	rep, err := a.Cmd.ImportCredits(r.Context(), actor, form.Get("system"), creditReadFailed(rows, t.Errors))
+	ok := creditReadFailed(rows, t.Errors)
+	unread := len(rows) - len(ok)
+	rep, err := a.Cmd.ImportCredits(r.Context(), actor, form.Get("system"), ok)
 	if err != nil {
 		return err
 	}
+	// Rows the reader refused count as rejected rows of the file.
+	rep.Rows += unread
+	rep.Rejected += unread
 	for _, e := range t.Errors {
 		rep.Errors = append(rep.Errors, domain.FieldError{Row: e.Row, Field: e.Field, Reason: e.Reason})
 	}
+	slices.SortStableFunc(rep.Errors, func(a, b domain.FieldError) int { return a.Row - b.Row })
 	writeJSON(w, http.StatusOK, rep)
 	return nil
 }

@@ -449,3 +449,85 @@ func cwApplyTwiceChangesNothing(t *testing.T, w *creditWorld) {
 		t.Error("nothing to compare: no credit entries")
 	}
 }
+
+// TestCreditImportReportsBadRowsAndCountsOnce: rows with errors are
+// reported with their line and skipped; a record already counted with
+// other figures is refused; only the roles the domain allows import.
+func TestCreditImportReportsBadRowsAndCountsOnce(t *testing.T) {
+	w := newCreditWorld(t)
+	tc := w.teacher("吴用", "130102")
+	line := func(name, year, day, level, category, hours, ext string) string {
+		return fmt.Sprintf("%s,%s,%s,%s,%s,%s,%s,2,继续教育培训,%s", tc.idNumber, name, year, day, level, category, hours, ext)
+	}
+	file := cwCSV(cwImportHeader,
+		line("吴用", "2018", "2018-07-01", "国家级", "培训", "40", "A1"),                        // 2: granted
+		line("吴用", "2019", "", "30", "", "24", "A2"),                                     // 3: granted, 31 Dec, default category
+		line("吴用", "2019", "", "30", "", "24", "A2"),                                     // 4: the same record again: unchanged
+		line("吴用", "2020", "2020-05-01", "30", "培训", "30", "A2"),                         // 5: same record, other figures
+		line("吴用", "2020", "2020-05-01", "部级", "培训", "abc", "A3"),                        // 6: level and hours malformed
+		line("吴用", "2020", "2018-05-01", "30", "培训", "8", "A4"),                          // 7: completed before its year
+		line("吴勇", "2020", "2020-05-01", "30", "培训", "8", "A5"),                          // 8: name differs
+		fmt.Sprintf("%s,某人,2020,2020-05-01,30,培训,8,1,x,A6", demoID("13010219991231011")), // 9: no such teacher
+		line("吴用", "2020", "2020-05-01", "30", "培训", "8", ""),                            // 10: no record id
+	)
+	var rep struct {
+		Rows, Granted, Unchanged, Rejected int
+		Errors                             []struct {
+			Row   int
+			Field string
+		}
+	}
+	w.prov.creditUpload(200, "/api/v1/credit-imports", "old.csv", "text/csv", file, "system", "旧平台").json(t, &rep)
+	if rep.Rows != 9 || rep.Granted != 2 || rep.Unchanged != 1 || rep.Rejected != 6 {
+		t.Fatalf("report: %+v", rep)
+	}
+	got := map[int][]string{}
+	for _, e := range rep.Errors {
+		got[e.Row] = append(got[e.Row], e.Field)
+	}
+	want := map[int][]string{5: {"external_id"}, 6: {"level", "hours"}, 7: {"completed_on"}, 8: {"name"}, 9: {"id_number"}, 10: {"external_id"}}
+	for row, fields := range want {
+		for _, f := range fields {
+			if !slices.Contains(got[row], f) {
+				t.Errorf("row %d: errors on %v, want %s", row, got[row], f)
+			}
+		}
+	}
+	var h struct {
+		Entries []struct {
+			Year        int    `json:"year"`
+			CompletedOn string `json:"completed_on"`
+			Category    string `json:"category"`
+		}
+	}
+	w.changan.must(200, "GET", "/api/v1/teachers/"+tc.id+"/credits", nil).json(t, &h)
+	if len(h.Entries) != 2 || h.Entries[1].CompletedOn != "2019-12-31" || h.Entries[1].Category != "training" {
+		t.Fatalf("entries: %+v", h.Entries)
+	}
+	me := w.loginTeacher(tc)
+	body, ct := cwMultipart(t, "old.csv", "text/csv", file, "system", "旧平台")
+	if r := me.do("POST", "/api/v1/credit-imports", body, "Content-Type", ct); r.Status != 403 {
+		t.Errorf("a teacher imports: %d", r.Status)
+	}
+	// A revoked import can be counted again, with new figures.
+	w.changan.must(200, "POST", "/api/v1/teachers/"+tc.id+"/credits/revocations", map[string]string{"key": "import:旧平台:A2", "reason": "学时录入错误"})
+	fixed := cwCSV(cwImportHeader, line("吴用", "2019", "", "30", "", "30", "A2"))
+	w.prov.creditUpload(200, "/api/v1/credit-imports", "fix.csv", "text/csv", fixed, "system", "旧平台").json(t, &rep)
+	if rep.Granted != 1 {
+		t.Fatalf("re-import after revocation: %+v", rep)
+	}
+	var h2 struct {
+		Entries []struct {
+			Hours   int  `json:"hours"`
+			Revoked bool `json:"revoked"`
+		}
+		Years []struct {
+			Year  int `json:"year"`
+			Hours int `json:"hours"`
+		}
+	}
+	w.changan.must(200, "GET", "/api/v1/teachers/"+tc.id+"/credits", nil).json(t, &h2)
+	if len(h2.Entries) != 3 || !h2.Entries[1].Revoked || len(h2.Years) != 2 || h2.Years[1].Hours != 30 {
+		t.Fatalf("after the re-import: %+v", h2)
+	}
+}
