@@ -13,6 +13,7 @@ import (
 
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/eventstore"
+	"github.com/hbte/record/httpapi/tabular"
 	"github.com/hbte/record/projections"
 )
 
@@ -192,6 +193,29 @@ func TestAppraisalUploadsReportMismatchedAndMalformedRows(t *testing.T) {
 	resp{Body: bodies[1]}.json(t, &b1)
 	if b0.BatchID != b1.BatchID || b0.Accepted != 1 {
 		t.Fatalf("concurrent uploads: %+v %+v", b0, b1)
+	}
+
+	// XLSX is read like CSV; a 2022 ethics result with a serious breach.
+	var xb bytes.Buffer
+	if err := tabular.WriteXLSX(&xb, "师德", []string{"考核年度", "姓名", "身份证号", "性别", "工作单位", "是否达标", "是否严重违反师德", "所获荣誉"},
+		tabular.Rows([][]string{{"2022", "钱多多", tc.idNumber, "男", cwUnitAName, "不达标", "是", ""}})); err != nil {
+		t.Fatal(err)
+	}
+	w.changan.creditUpload(201, "/api/v1/appraisal-uploads", "2022师德.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		xb.Bytes(), "kind", "ethics").json(t, &up)
+	if up.Accepted != 1 || up.Rejected != 0 {
+		t.Fatalf("xlsx upload: %+v", up)
+	}
+	var ethicsYears struct {
+		Items []struct {
+			Year          int    `json:"year"`
+			EthicsLabel   string `json:"ethics_label"`
+			SeriousBreach bool   `json:"serious_breach"`
+		}
+	}
+	w.changan.must(200, "GET", "/api/v1/appraisals?year=2022", nil).json(t, &ethicsYears)
+	if len(ethicsYears.Items) != 1 || !ethicsYears.Items[0].SeriousBreach || ethicsYears.Items[0].EthicsLabel != "不达标（严重违反师德）" {
+		t.Fatalf("ethics of 2022: %+v", ethicsYears.Items)
 	}
 
 	// A renamed school: rows carry the new official name, which the unit
