@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"mime/multipart"
+	"os"
 	"net/textproto"
 	"slices"
 	"strings"
@@ -33,7 +34,13 @@ const (
 )
 
 func newCreditWorld(t *testing.T) *creditWorld {
-	a := startApp(t, "postgres")
+	// PostgreSQL by default; CREDIT_E2E_BACKEND=esdb runs the same stories
+	// on the EventStoreDB adapter.
+	backend := os.Getenv("CREDIT_E2E_BACKEND")
+	if backend == "" {
+		backend = "postgres"
+	}
+	a := startApp(t, backend)
 	if _, err := a.svc.CreateProvinceAdmin(context.Background(), "cw_prov", "省级管理员", "Prov-Pass-1"); err != nil {
 		t.Fatal(err)
 	}
