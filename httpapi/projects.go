@@ -56,6 +56,7 @@ func (a *ProjectArea) Routes(s *Server, r chi.Router) {
 	r.Post("/projects/{id}/nominations", s.H(a.nominate))
 	r.Post("/projects/{id}/classes/{class_id}/notice", s.H(a.publishClassNotice))
 	r.Post("/projects/{id}/grades", s.H(a.uploadGrades))
+	r.Get("/projects/{id}/grades/template", s.H(a.gradeTemplate))
 	r.Get("/uploads/{id}/report", s.H(a.uploadReport))
 
 	r.Get("/enrollments/queue", s.H(a.queue))

@@ -22,10 +22,14 @@ import (
 	"github.com/hbte/record/httpapi/tabular"
 )
 
-// gradeSchema is the grade upload: who (ID number and name, both required
-// so a mistyped ID number cannot grade someone else) and the two scores.
+// gradeSchema is the grade upload: who (enrollment number or ID number, and
+// the name, which must match so a mistyped number cannot grade someone
+// else) and the two scores.
 var gradeSchema = tabular.Schema{Fields: []tabular.Field{
-	{Key: "id_number", Label: "身份证号", Aliases: []string{"身份证件号码", "证件号码", "身份证号码", "id_number"}, Required: true},
+	// A row names its trainee by the enrollment number of the template
+	// (institutions see ID numbers only masked) or by the full ID number.
+	{Key: "enrollment_id", Label: "报名编号", Aliases: []string{"enrollment_id"}},
+	{Key: "id_number", Label: "身份证号", Aliases: []string{"身份证件号码", "证件号码", "身份证号码", "id_number"}},
 	{Key: "name", Label: "姓名", Aliases: []string{"教师姓名", "name"}, Required: true},
 	{Key: "offline", Label: "集中学习成绩", Aliases: []string{"线下成绩", "集中学习", "offline_score", "offline"}},
 	{Key: "online", Label: "网络学习成绩", Aliases: []string{"线上成绩", "网络学习", "online_score", "online"}},
@@ -139,37 +143,46 @@ func (a *ProjectArea) uploadGrades(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// gradeRow posts one row; it returns the row's errors.
+// gradeRow posts one row; it returns the row's errors, all of them the
+// row shows (a bad score and an unknown trainee are reported together).
 func (a *ProjectArea) gradeRow(r *http.Request, actor access.Actor, projectID uuid.UUID, row tabular.Row, seen map[string]int, out *GradeUploadResponse, last *eventstore.Position) []tabular.RowError {
 	ctx := r.Context()
-	idNumber := strings.ToUpper(strings.TrimSpace(row.Get("id_number")))
-	if first, dup := seen[idNumber]; dup {
-		return []tabular.RowError{{Row: row.Line, Field: "id_number", Reason: fmt.Sprintf("与第%d行重复", first)}}
-	}
-	seen[idNumber] = row.Line
+	var errs []tabular.RowError
 	offline, e1 := parseScore(row, "offline")
 	online, e2 := parseScore(row, "online")
-	var errs []tabular.RowError
 	for _, e := range []*tabular.RowError{e1, e2} {
 		if e != nil {
 			errs = append(errs, *e)
 		}
 	}
+	eid, field, rerr := a.rowEnrollment(ctx, projectID, row)
+	if rerr != nil {
+		return append(errs, *rerr)
+	}
+	e, err := a.Cmd.LoadEnrollment(ctx, eid)
+	if err != nil {
+		return append(errs, a.rowError(row.Line, err)...)
+	}
+	// Only the assigned institution learns anything about the trainee.
+	if !e.IsInstitution(actor) {
+		return append(errs, tabular.RowError{Row: row.Line, Reason: "该学员不在本机构的班级中"})
+	}
+	t, err := a.Cmd.LoadTeacher(ctx, e.TeacherID())
+	if err != nil {
+		return append(errs, a.rowError(row.Line, err)...)
+	}
+	if t.Profile().Name != strings.TrimSpace(row.Get("name")) {
+		label := map[string]string{"id_number": "身份证号", "enrollment_id": "报名编号"}[field]
+		return append(errs, tabular.RowError{Row: row.Line, Field: "name", Reason: "姓名与" + label + "不符"})
+	}
+	if first, dup := seen[eid.String()]; dup {
+		return append(errs, tabular.RowError{Row: row.Line, Field: field, Reason: fmt.Sprintf("与第%d行重复", first)})
+	}
+	seen[eid.String()] = row.Line
 	if len(errs) > 0 {
 		return errs
 	}
-	teacherID, err := a.Cmd.TeacherByIDNumber(ctx, idNumber)
-	if err != nil {
-		return []tabular.RowError{{Row: row.Line, Field: "id_number", Reason: "查无此身份证号的教师"}}
-	}
-	t, err := a.Cmd.LoadTeacher(ctx, teacherID)
-	if err != nil {
-		return a.rowError(row.Line, err)
-	}
-	if t.Profile().Name != strings.TrimSpace(row.Get("name")) {
-		return []tabular.RowError{{Row: row.Line, Field: "name", Reason: "姓名与身份证号不符"}}
-	}
-	res, outcome, err := a.Cmd.PostGrade(commands.WithRequest(ctx, rowRequest(ctx)), actor, enrollment.ID(projectID, teacherID), offline, online)
+	res, outcome, err := a.Cmd.PostGrade(commands.WithRequest(ctx, rowRequest(ctx)), actor, eid, offline, online)
 	if err != nil {
 		return a.rowError(row.Line, err)
 	}
@@ -182,6 +195,76 @@ func (a *ProjectArea) gradeRow(r *http.Request, actor access.Actor, projectID uu
 		*last = res.Position
 	}
 	return nil
+}
+
+// rowEnrollment resolves the enrollment a row names: the enrollment number
+// when given (it must belong to this project), else the ID number. It
+// returns the field that named it.
+func (a *ProjectArea) rowEnrollment(ctx context.Context, projectID uuid.UUID, row tabular.Row) (uuid.UUID, string, *tabular.RowError) {
+	if raw := strings.TrimSpace(row.Get("enrollment_id")); raw != "" {
+		eid, err := uuid.Parse(raw)
+		if err != nil {
+			return uuid.Nil, "", &tabular.RowError{Row: row.Line, Field: "enrollment_id", Reason: "报名编号格式错误"}
+		}
+		e, err := a.Cmd.LoadEnrollment(ctx, eid)
+		if err != nil || e.ProjectID() != projectID {
+			return uuid.Nil, "", &tabular.RowError{Row: row.Line, Field: "enrollment_id", Reason: "报名编号不属于本项目"}
+		}
+		return eid, "enrollment_id", nil
+	}
+	idNumber := strings.ToUpper(strings.TrimSpace(row.Get("id_number")))
+	if idNumber == "" {
+		return uuid.Nil, "", &tabular.RowError{Row: row.Line, Field: "id_number", Reason: "报名编号和身份证号至少填写一项"}
+	}
+	teacherID, err := a.Cmd.TeacherByIDNumber(ctx, idNumber)
+	if err != nil {
+		return uuid.Nil, "", &tabular.RowError{Row: row.Line, Field: "id_number", Reason: "查无此身份证号的教师"}
+	}
+	return enrollment.ID(projectID, teacherID), "id_number", nil
+}
+
+// gradeTemplate is the file an institution fills in: its trainees of the
+// project (optionally one class) with enrollment number, name, masked ID
+// number and school, and the scores already posted.
+func (a *ProjectArea) gradeTemplate(w http.ResponseWriter, r *http.Request) error {
+	projectID, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	classID, err := optionalID(r, "class_id")
+	if err != nil {
+		return err
+	}
+	actor := ActorOf(r)
+	if actor.Role != access.RoleInstitution {
+		return fmt.Errorf("%w: the grade template is the institution's", access.ErrForbidden)
+	}
+	roster, err := a.Q.Roster(r.Context(), actor, projectID, classID, "")
+	if err != nil {
+		return err
+	}
+	num := func(x *float64) string {
+		if x == nil {
+			return ""
+		}
+		return strconv.FormatFloat(*x, 'f', -1, 64)
+	}
+	header := []string{"报名编号", "姓名", "身份证号", "单位", "班级", "集中学习成绩", "网络学习成绩"}
+	var rows [][]string
+	for _, e := range roster {
+		if e.Stage != string(enrollment.StageReported) && e.Stage != string(enrollment.StageGraded) {
+			continue
+		}
+		rows = append(rows, []string{e.ID.String(), e.TeacherName, e.IDNumber, e.Unit, e.ClassName, num(e.Offline), num(e.Online)})
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", "attachment; filename=\"grades.csv\"; filename*=UTF-8''"+url.PathEscape("成绩导入模板.csv"))
+		return tabular.WriteCSV(w, header, tabular.Rows(rows))
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", "attachment; filename=\"grades.xlsx\"; filename*=UTF-8''"+url.PathEscape("成绩导入模板.xlsx"))
+	return tabular.WriteXLSX(w, "成绩", header, tabular.Rows(rows))
 }
 
 // rowRequest is the request facts for one row's command: an If-Match of

@@ -537,7 +537,7 @@ func pipelineStory(t *testing.T, backend string) {
 		{T[1].IDNumber, T[1].Name, "88", "88"},             // institution 2's trainee
 		{T[0].IDNumber, T[0].Name, "90", "80"},             // duplicate row
 		{demoID("13010219700101999"), "查无此人", "60", "60"},  // unknown
-		{T[5].IDNumber, "冒名", "60", "60"},                  // name does not match
+		{T[5].IDNumber, T[5].Name, "60", "60"},             // not a trainee of this institution
 		{T[3].IDNumber[:17] + "0", T[3].Name, "abc", "50"}, // bad score
 	})
 	w.Flush()
@@ -547,8 +547,13 @@ func pipelineStory(t *testing.T, backend string) {
 		t.Fatalf("first upload: %+v", up)
 	}
 	report := inst1.must(200, "GET", up.ErrorReport, nil)
-	if !strings.Contains(string(report.Body), "错误原因") || !strings.Contains(string(report.Body), "与第2行重复") || !strings.Contains(string(report.Body), "姓名与身份证号不符") {
-		t.Fatalf("error report: %s", report.Body)
+	for _, want := range []string{"错误原因", "与第2行重复", "不在本机构的班级中", "查无此身份证号的教师", "成绩应为0到100之间的数字"} {
+		if !strings.Contains(string(report.Body), want) {
+			t.Fatalf("error report lacks %q: %s", want, report.Body)
+		}
+	}
+	if n := strings.Count(string(report.Body), "\n"); n != 6 { // header and five bad rows
+		t.Fatalf("error report has %d lines: %s", n, report.Body)
 	}
 	if r := inst2.do("GET", up.ErrorReport, nil); r.Status != 404 {
 		t.Fatalf("another account downloads the report: %d", r.Status)
@@ -571,12 +576,21 @@ func pipelineStory(t *testing.T, backend string) {
 	}
 
 	// --- grade upload: XLSX by institution 2, bad row, repeated -------------
-	x := excelize.NewFile()
-	rows := [][]any{{"姓名", "身份证号", "线下成绩", "线上成绩"}, {T[1].Name, T[1].IDNumber, 70, 75}, {T[1].Name, T[1].IDNumber, 10, 10}}
-	for i, row := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		x.SetSheetRow("Sheet1", cell, &row)
+	// The institution fills in its template: trainees by enrollment number,
+	// ID numbers masked.
+	tpl := inst2.must(200, "GET", "/api/v1/projects/"+pid+"/grades/template", nil)
+	x, err := excelize.OpenReader(bytes.NewReader(tpl.Body))
+	if err != nil {
+		t.Fatal(err)
 	}
+	sheet := x.GetSheetName(0)
+	tplRows, _ := x.GetRows(sheet)
+	if len(tplRows) != 2 || tplRows[1][0] != e1 || tplRows[1][1] != T[1].Name || strings.Contains(tplRows[1][2], T[1].IDNumber[6:14]) {
+		t.Fatalf("grade template: %v", tplRows)
+	}
+	x.SetCellValue(sheet, "F2", 70)
+	x.SetCellValue(sheet, "G2", 75)
+	x.SetSheetRow(sheet, "A3", &[]any{e1, "冒名", "", "", "", 10, 10}) // another name for the enrollment
 	var xb bytes.Buffer
 	x.Write(&xb)
 	inst2.postFile("/api/v1/projects/"+pid+"/grades", "grades.xlsx", xb.Bytes()).json(t, &up)
@@ -586,6 +600,11 @@ func pipelineStory(t *testing.T, backend string) {
 	xr := inst2.must(200, "GET", up.ErrorReport, nil)
 	if xr.Header.Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
 		t.Fatalf("xlsx report type %q", xr.Header.Get("Content-Type"))
+	}
+	if xf, err := excelize.OpenReader(bytes.NewReader(xr.Body)); err != nil {
+		t.Fatal(err)
+	} else if rr, _ := xf.GetRows(xf.GetSheetName(0)); len(rr) != 2 || rr[1][0] != "3" || !strings.Contains(rr[1][1], "姓名与报名编号不符") {
+		t.Fatalf("xlsx error report: %v", rr)
 	}
 	inst2.postFile("/api/v1/projects/"+pid+"/grades", "grades.xlsx", xb.Bytes()).json(t, &up)
 	if up.Posted != 0 || up.Unchanged != 1 {
