@@ -421,7 +421,7 @@ func pipelineStory(t *testing.T, backend string) {
 	// --- class notice, reporting, remote learning ----------------------------
 	var notices bulkResult
 	inst1.must(200, "POST", "/api/v1/projects/"+pid+"/classes/"+classA.ID+"/notice", map[string]any{
-		"report_date": "2026-07-05T14:30:00+08:00", "report_place": "河北师范大学汇华学院报告厅", "contact": "王老师 0311-80789999",
+		"report_date": "2026-07-05T06:30:00Z", "report_place": "河北师范大学汇华学院报告厅", "contact": "王老师 0311-80789999",
 		"notes": "请携带身份证和笔记本电脑"}).json(t, &notices)
 	if notices.Succeeded != 2 {
 		t.Fatalf("class notice: %s", mustJSON(notices))
@@ -459,7 +459,7 @@ func pipelineStory(t *testing.T, backend string) {
 		t.Fatalf("notice content type %q", ct)
 	}
 	if txt := pdfText(t, notice.Body); !strings.Contains(txt, "开班通知") || !strings.Contains(txt, T[0].Name) ||
-		!strings.Contains(txt, "初中语文一班") || !strings.Contains(txt, "河北师范大学汇华学院报告厅") {
+		!strings.Contains(txt, "初中语文一班") || !strings.Contains(txt, "河北师范大学汇华学院报告厅") || !strings.Contains(txt, "2026年7月5日14:30") {
 		t.Fatalf("notice text: %s", txt)
 	}
 	// Remote learning is offered only while studying.
