@@ -793,6 +793,25 @@ func TestCountyProjectEndToEnd(t *testing.T) {
 		t.Fatalf("city review of a county project: %d %s", r.Status, r.Body)
 	}
 	changan.must(200, "POST", "/api/v1/enrollments/"+eid+"/approval", map[string]string{"institution_id": p.inst1ID, "class_id": class.ID})
+	// A published notice is voided when the trainee moves to another class.
+	p.inst1.must(200, "POST", "/api/v1/enrollments/"+eid+"/notice", map[string]any{"report_date": "2026-07-31T01:00:00Z", "report_place": "长安区教师发展中心", "contact": "赵老师"})
+	var class2 struct{ ID string }
+	changan.must(201, "POST", "/api/v1/projects/"+pid+"/classes", map[string]string{"institution_id": p.inst1ID, "name": "班主任二班"}).json(t, &class2)
+	if r := p.inst1.do("POST", "/api/v1/enrollments/"+eid+"/reassignment", map[string]string{"institution_id": p.inst1ID, "class_id": class2.ID}); r.Status != 403 {
+		t.Fatalf("an institution reassigns: %d %s", r.Status, r.Body)
+	}
+	changan.must(200, "POST", "/api/v1/enrollments/"+eid+"/reassignment", map[string]string{"institution_id": p.inst1ID, "class_id": class2.ID})
+	var moved struct {
+		Stage     string `json:"stage"`
+		ClassName string `json:"class_name"`
+	}
+	p.inst1.must(200, "GET", "/api/v1/enrollments/"+eid, nil).json(t, &moved)
+	if moved.Stage != "approved" || moved.ClassName != "班主任二班" {
+		t.Fatalf("after reassignment: %+v", moved)
+	}
+	if r := p.teacher(4).do("GET", "/api/v1/enrollments/"+eid+"/notice.pdf", nil); r.Status != 404 {
+		t.Fatalf("the voided notice still prints: %d", r.Status)
+	}
 	if r := changan.do("POST", "/api/v1/projects/"+pid+"/changes", map[string]any{"action": "cancel"}); r.Status != 422 {
 		t.Fatalf("cancel without reason: %d %s", r.Status, r.Body)
 	}
@@ -807,7 +826,7 @@ func TestCountyProjectEndToEnd(t *testing.T) {
 	}
 	p.teacher(4).must(200, "GET", "/api/v1/me/trainings", nil).json(t, &lists)
 	if len(lists.NotStarted) != 1 || lists.NotStarted[0].ProjectStatus != "cancelled" || lists.NotStarted[0].CancelReason != "经费未落实" ||
-		lists.NotStarted[0].Stage != "approved" || len(lists.NotStarted[0].Steps) != 3 {
+		lists.NotStarted[0].Stage != "approved" || len(lists.NotStarted[0].Steps) != 5 {
 		t.Fatalf("cancelled project in the personal space: %+v", lists)
 	}
 }
