@@ -77,15 +77,15 @@ func (h *Handlers) Nominate(ctx context.Context, actor access.Actor, projectID, 
 	p, _, err := Update(ctx, h.Repo, project.StreamName(projectID), func() *project.Project { return &project.Project{} }, false, pw,
 		func(p *project.Project) error { return p.ReserveSeat(county, eid, h.Now()) })
 	if err != nil {
-		return Result{}, quotaError(err)
+		return Result{}, err
 	}
 	e, res, err := Update(ctx, h.Repo, enrollment.StreamName(eid), freshEnrollment, true, h.write(ctx, actor),
 		func(e *enrollment.Enrollment) error { return e.Nominate(actor, p, teacherID, county, h.Now()) })
 	if err != nil {
 		if rerr := h.releaseSeatIfIdle(ctx, actor, projectID, eid, "推荐未成功"); rerr != nil {
-			return Result{}, errors.Join(quotaError(err), rerr)
+			return Result{}, errors.Join(err, rerr)
 		}
-		return Result{}, quotaError(err)
+		return Result{}, err
 	}
 	return result(eid, res, e), nil
 }

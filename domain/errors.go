@@ -68,3 +68,19 @@ func (e *ValidationError) Err() error {
 func Invalid(field, reason string) error {
 	return &ValidationError{Fields: []FieldError{{Field: field, Reason: reason}}}
 }
+
+// StateError is a refusal caused by the state of things (a full quota, a
+// missing seat), with the reason for users. It matches ErrInvalidState.
+type StateError struct {
+	Reason  string // for logs and developers
+	Message string // for users, in Chinese
+}
+
+func (e *StateError) Error() string        { return e.Reason }
+func (e *StateError) Is(target error) bool { return target == ErrInvalidState }
+
+// UserMessage is what the API shows.
+func (e *StateError) UserMessage() string { return e.Message }
+
+// Refusal builds a StateError; declare it as a sentinel beside its rule.
+func Refusal(reason, message string) error { return &StateError{Reason: reason, Message: message} }

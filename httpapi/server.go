@@ -49,6 +49,17 @@ type Area interface {
 	Routes(s *Server, r chi.Router)
 }
 
+// PublicArea is an area with routes that need no session (certificate
+// verification, published keys), mounted under /api/v1.
+type PublicArea interface {
+	PublicRoutes(s *Server, r chi.Router)
+}
+
+// WellKnownJWKS serves the published signing keys at /.well-known/jwks.json.
+type WellKnownJWKS interface {
+	JWKSHandler(s *Server) http.HandlerFunc
+}
+
 // Server is the HTTP API.
 type Server struct {
 	Config
@@ -72,9 +83,20 @@ func New(cfg Config) *Server {
 	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverer)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	r.Get("/readyz", s.readyz)
+	for _, a := range cfg.Areas {
+		if k, ok := a.(WellKnownJWKS); ok {
+			r.Get("/.well-known/jwks.json", k.JWKSHandler(s))
+			break
+		}
+	}
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/openapi.yaml", serveOpenAPI)
 		r.Group(s.sessionRoutes)
+		for _, a := range cfg.Areas {
+			if p, ok := a.(PublicArea); ok {
+				r.Group(func(r chi.Router) { p.PublicRoutes(s, r) })
+			}
+		}
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate, s.requirePasswordChanged, s.consistentAfter, s.idempotent, s.commandContext)
 			for _, a := range cfg.Areas {

@@ -117,6 +117,10 @@ func (s *Service) LoadDemo(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("transfer: %w", err)
 	}
 
+	if err := s.loadEnrollmentDemo(ctx, out); err != nil {
+		return fmt.Errorf("training demo: %w", err)
+	}
+
 	fmt.Fprintf(out, "demo data loaded. Admin logins (initial password %s, to be changed at first login):\n", DemoPassword)
 	for _, a := range admins {
 		fmt.Fprintf(out, "  %-14s %s (%s)\n", a.login, a.name, a.role.Label())

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
 	"strings"
 	"testing"
 
@@ -16,11 +15,8 @@ import (
 func TestEnrollmentDemo(t *testing.T) {
 	a := startApp(t, "postgres")
 	ctx := context.Background()
-	if err := a.svc.LoadDemo(ctx, io.Discard); err != nil {
-		t.Fatal(err)
-	}
 	var out bytes.Buffer
-	if err := a.svc.loadEnrollmentDemo(ctx, &out); err != nil {
+	if err := a.svc.LoadDemo(ctx, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "hebtu") {

@@ -1,7 +1,6 @@
 package enrollment
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -141,8 +140,8 @@ var (
 	ErrNotOwner        = fmt.Errorf("%w: not an administrator of the project's owner", access.ErrForbidden)
 	ErrNotInstitution  = fmt.Errorf("%w: not the assigned training institution", access.ErrForbidden)
 	ErrNotParticipant  = fmt.Errorf("%w: neither the teacher nor the assigned institution", access.ErrForbidden)
-	ErrNoSeat          = errors.New("nomination needs a reserved seat in the project")
-	ErrWrongProject    = errors.New("project does not match the enrollment")
+	ErrNoSeat          = domain.Refusal("nomination needs a reserved seat in the project", "推荐须先占用项目名额")
+	ErrWrongProject    = domain.Refusal("project does not match the enrollment", "报名记录与项目不符")
 	ErrAlreadyEnrolled = fmt.Errorf("%w: teacher is already in this project's pipeline", domain.ErrDuplicate)
 )
 

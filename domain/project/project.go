@@ -44,11 +44,11 @@ type Project struct {
 var (
 	ErrNotOwner        = fmt.Errorf("%w: not an administrator of the project's owner jurisdiction", access.ErrForbidden)
 	ErrCannotCreate    = fmt.Errorf("%w: may not create a project for this jurisdiction", access.ErrForbidden)
-	ErrQuotaExhausted  = errors.New("quota exhausted")
-	ErrNoQuota         = errors.New("no quota for this region")
+	ErrQuotaExhausted  = domain.Refusal("quota exhausted", "本地区的推荐名额已用完")
+	ErrNoQuota         = domain.Refusal("no quota for this region", "本项目没有给该区县分配名额")
 	ErrNotNominating   = fmt.Errorf("%w: project is not open for nomination", domain.ErrInvalidState)
-	ErrUnknownClass    = errors.New("class not in project")
-	ErrUnknownInstitut = errors.New("institution not in project")
+	ErrUnknownClass    = domain.Invalid("class_id", "该班级不属于本项目")
+	ErrUnknownInstitut = domain.Invalid("institution_id", "该承培机构不属于本项目")
 )
 
 // NewProject is the input of Create.
