@@ -9,6 +9,7 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/credit"
+	"github.com/hbte/record/eventstore"
 )
 
 // LoadBankRequest returns a credit bank request.
@@ -59,18 +60,25 @@ func (h *Handlers) RecogniseBankRequest(ctx context.Context, actor access.Actor,
 	if err != nil {
 		return Result{}, err
 	}
-	if err := h.grantRecognised(ctx, actor, r); err != nil {
+	pos, err := h.grantRecognised(ctx, actor, r)
+	if err != nil {
 		return Result{}, err
 	}
-	return result(id, res, r), nil
+	out := result(id, res, r)
+	// The ledger entry is the later write: reading after it shows both.
+	if out.Position.Less(pos) {
+		out.Position = pos
+	}
+	return out, nil
 }
 
 // grantRecognised appends the ledger entry of a recognised request; the
 // entry names the stored recognition event as its cause.
-func (h *Handlers) grantRecognised(ctx context.Context, actor access.Actor, r *credit.Request) error {
+func (h *Handlers) grantRecognised(ctx context.Context, actor access.Actor, r *credit.Request) (eventstore.Position, error) {
+	var none eventstore.Position
 	hist, err := h.Repo.History(ctx, credit.BankStreamName(r.ID()))
 	if err != nil {
-		return err
+		return none, err
 	}
 	var cause uuid.UUID
 	for _, env := range hist {
@@ -80,13 +88,14 @@ func (h *Handlers) grantRecognised(ctx context.Context, actor access.Actor, r *c
 	}
 	g, err := r.LedgerGrant(uuid.Nil, cause)
 	if err != nil {
-		return err
+		return none, err
 	}
 	// The ledger derives the entry id from the activity when it is nil.
-	if _, err := h.GrantCredits(ctx, actor, r.TeacherID(), g); err != nil {
-		return fmt.Errorf("credit bank %s: ledger: %w", r.ID(), err)
+	gr, err := h.GrantCredits(ctx, actor, r.TeacherID(), g)
+	if err != nil {
+		return none, fmt.Errorf("credit bank %s: ledger: %w", r.ID(), err)
 	}
-	return nil
+	return gr.Position, nil
 }
 
 // RejectBankRequest refuses a request with a reason for the teacher.

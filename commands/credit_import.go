@@ -12,6 +12,7 @@ import (
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/appraisal"
 	"github.com/hbte/record/domain/credit"
+	"github.com/hbte/record/eventstore"
 )
 
 // CreditImportRow is one training record of an earlier system, every cell
@@ -40,6 +41,8 @@ type CreditImportReport struct {
 	Unchanged int                 `json:"unchanged"`
 	Rejected  int                 `json:"rejected"`
 	Errors    []domain.FieldError `json:"errors"`
+	// Position is the last write, for read-your-writes.
+	Position eventstore.Position `json:"-"`
 }
 
 // ImportCredits loads training records since 2018 from an earlier system.
@@ -60,7 +63,7 @@ func (h *Handlers) ImportCredits(ctx context.Context, actor access.Actor, system
 		return rep, fmt.Errorf("credit import: %s may not import training records: %w", actor.Role, access.ErrForbidden)
 	}
 	for _, row := range rows {
-		errs, recorded, err := h.importCreditRow(ctx, actor, system, row)
+		errs, recorded, pos, err := h.importCreditRow(ctx, actor, system, row)
 		if err != nil {
 			return rep, fmt.Errorf("row %d: %w", row.Line, err)
 		}
@@ -70,6 +73,9 @@ func (h *Handlers) ImportCredits(ctx context.Context, actor access.Actor, system
 			rep.Errors = append(rep.Errors, errs...)
 		case recorded:
 			rep.Granted++
+			if rep.Position.Less(pos) {
+				rep.Position = pos
+			}
 		default:
 			rep.Unchanged++
 		}
@@ -79,7 +85,8 @@ func (h *Handlers) ImportCredits(ctx context.Context, actor access.Actor, system
 
 // importCreditRow returns the row's errors, or applies it. err is for
 // failures that are not the row's fault (the store is down).
-func (h *Handlers) importCreditRow(ctx context.Context, actor access.Actor, system string, row CreditImportRow) ([]domain.FieldError, bool, error) {
+func (h *Handlers) importCreditRow(ctx context.Context, actor access.Actor, system string, row CreditImportRow) ([]domain.FieldError, bool, eventstore.Position, error) {
+	var none eventstore.Position
 	var errs []domain.FieldError
 	add := func(field, reason string) {
 		errs = append(errs, domain.FieldError{Row: row.Line, Field: field, Reason: reason})
@@ -128,38 +135,38 @@ func (h *Handlers) importCreditRow(ctx context.Context, actor access.Actor, syst
 	idNumber := appraisal.NormalizeID(row.IDNumber)
 	if idNumber == "" {
 		add("id_number", "请填写身份证件号码")
-		return errs, false, nil
+		return errs, false, none, nil
 	}
 	teacherID, err := h.TeacherByIDNumber(ctx, idNumber)
 	if errors.Is(err, domain.ErrNotFound) {
 		add("id_number", "系统中没有该证件号码的教师")
-		return errs, false, nil
+		return errs, false, none, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, none, err
 	}
 	t, err := h.LoadTeacher(ctx, teacherID)
 	if err != nil {
-		return nil, false, err
+		return nil, false, none, err
 	}
 	if !actor.Covers(t.County()) {
 		add("id_number", "该教师不在本辖区")
-		return errs, false, nil
+		return errs, false, none, nil
 	}
 	if name := strings.TrimSpace(row.Name); name != strings.TrimSpace(t.Profile().Name) {
 		add("name", "姓名与教师信息不一致（以系统记录为准）")
 	}
 	if len(errs) > 0 {
-		return errs, false, nil
+		return errs, false, none, nil
 	}
 	res, err := h.GrantCredits(ctx, actor, teacherID, g)
 	if rowErr := rowErrors(row.Line, err); rowErr != nil {
-		return rowErr, false, nil
+		return rowErr, false, none, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, none, err
 	}
-	return nil, res.Recorded, nil
+	return nil, res.Recorded, res.Position, nil
 }
 
 // rowErrors turns a refusal of one row's decision into its row errors; it

@@ -266,6 +266,7 @@ func (a *CreditArea) importRecords(w http.ResponseWriter, r *http.Request) error
 		rep.Errors = append(rep.Errors, domain.FieldError{Row: e.Row, Field: e.Field, Reason: e.Reason})
 	}
 	slices.SortStableFunc(rep.Errors, func(a, b domain.FieldError) int { return a.Row - b.Row })
+	WritePosition(w, rep.Position)
 	writeJSON(w, http.StatusOK, rep)
 	return nil
 }
