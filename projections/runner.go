@@ -201,6 +201,9 @@ func (r *Runner) Run(ctx context.Context) error {
 
 	for _, p := range r.order {
 		if err := ensureCheckpoint(ctx, r.cfg.Pool, p.name); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting: still a clean stop
+			}
 			return err
 		}
 	}
