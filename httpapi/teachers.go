@@ -32,6 +32,7 @@ func (a *TeacherArea) Routes(s *Server, r chi.Router) {
 	r.Post("/teachers/{id}/transfers/{tid}/reject", s.H(a.closeTransfer("reject")))
 	r.Post("/teachers/{id}/transfers/{tid}/cancel", s.H(a.closeTransfer("cancel")))
 	r.Post("/teachers/{id}/password-reset", s.H(a.resetPassword))
+	r.Post("/teachers/{id}/unit-change", s.H(a.changeUnit))
 	r.Post("/me/contact-codes", s.H(a.contactCode))
 }
 
@@ -323,6 +324,37 @@ func (a *TeacherArea) resetPassword(w http.ResponseWriter, r *http.Request) erro
 	p, _ := Principal(r.Context())
 	a.s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: p.Login, Role: string(p.Role),
 		Action: commands.ActionPasswordReset, Success: err == nil, Subject: "teacher:" + id.String(), IP: clientIP(r), Detail: errDetail(err)})
+	if err != nil {
+		return err
+	}
+	Done(w, http.StatusOK, res)
+	return nil
+}
+
+type unitChangeTeacherRequest struct {
+	UnitID string `json:"unit_id"`
+	Reason string `json:"reason"`
+}
+
+// changeUnit moves a teacher to another school of the same county (county
+// admin); a move to another county is a transfer.
+func (a *TeacherArea) changeUnit(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := RequireIfMatch(r); err != nil {
+		return err
+	}
+	var req unitChangeTeacherRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	unitID, err := uuid.Parse(req.UnitID)
+	if err != nil {
+		return badRequest("bad_unit", "unit_id 应为单位标识")
+	}
+	res, err := a.Cmd.ChangeTeacherUnit(r.Context(), ActorOf(r), id, unitID, req.Reason)
 	if err != nil {
 		return err
 	}
