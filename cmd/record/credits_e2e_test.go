@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 	"mime/multipart"
-	"os"
 	"net/textproto"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -155,9 +155,9 @@ func (w *creditWorld) check(c *client, teacherID, asOf string) cwCheck {
 	return out
 }
 
-// importHours imports training records (as the province admin, the role
-// the domain gives imports) for teacher: n records of 90 hours, one each
-// year from 2020, inside the cycle that starts 2019-09-01.
+// cwImportLines are training records to import for teacher: n records of
+// 90 hours, one each year from 2020, inside the cycle that starts
+// 2019-09-01.
 func cwImportLines(tc cwTeacher, n int) []string {
 	var lines []string
 	for i := range n {

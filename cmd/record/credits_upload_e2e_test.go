@@ -474,9 +474,11 @@ func cwApplyTwiceChangesNothing(t *testing.T, w *creditWorld) {
 	}
 }
 
-// TestCreditImportReportsBadRowsAndCountsOnce: rows with errors are
-// reported with their line and skipped; a record already counted with
-// other figures is refused; only the roles the domain allows import.
+// TestCreditImportReportsBadRowsAndCountsOnce: the teacher's county admin
+// imports (issue 5: "imported from earlier systems by a county admin"); rows
+// with errors are reported with their line and skipped; a record already
+// counted with other figures is refused; the admin of another county and a
+// teacher may not import.
 func TestCreditImportReportsBadRowsAndCountsOnce(t *testing.T) {
 	w := newCreditWorld(t)
 	tc := w.teacher("吴用", "130102")
@@ -501,7 +503,31 @@ func TestCreditImportReportsBadRowsAndCountsOnce(t *testing.T) {
 			Field string
 		}
 	}
-	w.prov.creditUpload(200, "/api/v1/credit-imports", "old.csv", "text/csv", file, "system", "旧平台").json(t, &rep)
+	// The admin of another county grants nothing: every row the reader
+	// accepts (all but row 10, which lacks a record id) is refused on the
+	// teacher.
+	w.qiaoxi.creditUpload(200, "/api/v1/credit-imports", "old.csv", "text/csv", file, "system", "旧平台").json(t, &rep)
+	if rep.Rows != 9 || rep.Granted != 0 || rep.Unchanged != 0 || rep.Rejected != 9 {
+		t.Fatalf("import by another county: %+v", rep)
+	}
+	foreign := map[int]bool{}
+	for _, e := range rep.Errors {
+		if e.Field == "id_number" {
+			foreign[e.Row] = true
+		}
+	}
+	for row := 2; row <= 9; row++ {
+		if !foreign[row] {
+			t.Errorf("import by another county: row %d not refused on the teacher", row)
+		}
+	}
+	var none struct{ Entries []struct{} }
+	w.changan.must(200, "GET", "/api/v1/teachers/"+tc.id+"/credits", nil).json(t, &none)
+	if len(none.Entries) != 0 {
+		t.Fatalf("another county's import left %d entries", len(none.Entries))
+	}
+
+	w.changan.creditUpload(200, "/api/v1/credit-imports", "old.csv", "text/csv", file, "system", "旧平台").json(t, &rep)
 	if rep.Rows != 9 || rep.Granted != 2 || rep.Unchanged != 1 || rep.Rejected != 6 {
 		t.Fatalf("report: %+v", rep)
 	}
@@ -536,7 +562,7 @@ func TestCreditImportReportsBadRowsAndCountsOnce(t *testing.T) {
 	// A revoked import can be counted again, with new figures.
 	w.changan.must(200, "POST", "/api/v1/teachers/"+tc.id+"/credits/revocations", map[string]string{"key": "import:旧平台:A2", "reason": "学时录入错误"})
 	fixed := cwCSV(cwImportHeader, line("吴用", "2019", "", "30", "", "30", "A2"))
-	w.prov.creditUpload(200, "/api/v1/credit-imports", "fix.csv", "text/csv", fixed, "system", "旧平台").json(t, &rep)
+	w.changan.creditUpload(200, "/api/v1/credit-imports", "fix.csv", "text/csv", fixed, "system", "旧平台").json(t, &rep)
 	if rep.Granted != 1 {
 		t.Fatalf("re-import after revocation: %+v", rep)
 	}

@@ -103,7 +103,8 @@ func (l *Ledger) Apply(e event.Event) {
 // CanGrant reports whether actor may grant from a source of kind k to a
 // teacher of teacherCounty. Project grants follow a posted grade (the
 // institution or the system reacting to it); credit bank grants follow the
-// county's recognition; imports are data loads.
+// county's recognition; imports are data loads, done by the teacher's county
+// admin (who knows the earlier systems of the county) or the province admin.
 func CanGrant(actor access.Actor, k SourceKind, teacherCounty string) bool {
 	if actor.Role == access.RoleSystem {
 		return true
@@ -114,7 +115,7 @@ func CanGrant(actor access.Actor, k SourceKind, teacherCounty string) bool {
 	case SourceCreditBank:
 		return actor.Role == access.RoleCountyAdmin && actor.Covers(teacherCounty)
 	case SourceImport:
-		return actor.Role == access.RoleProvinceAdmin && actor.Covers(teacherCounty)
+		return (actor.Role == access.RoleCountyAdmin || actor.Role == access.RoleProvinceAdmin) && actor.Covers(teacherCounty)
 	}
 	return false
 }

@@ -168,6 +168,10 @@ func TestGrantAuthorizationAndValidation(t *testing.T) {
 		{"other county may not", otherCounty, bankGrant, access.ErrForbidden},
 		{"institution may not grant credit bank", institution, bankGrant, access.ErrForbidden},
 		{"province imports", province, importGrant, nil},
+		{"county admin imports in their county", countyAdmin, importGrant, nil},
+		{"county admin of another county may not import", otherCounty, importGrant, access.ErrForbidden},
+		{"city admin may not import", access.Actor{UserID: uuid.New(), Role: access.RoleCityAdmin, Jurisdiction: "1301"}, importGrant, access.ErrForbidden},
+		{"institution may not import", institution, importGrant, access.ErrForbidden},
 		{"missing enrollment", sys, projectGrant(uuid.Nil, 10, day(2023, 1, 1)), domain.ErrValidation},
 		{"zero hours and credits", sys, func() credit.Grant {
 			g := projectGrant(uuid.New(), 0, day(2023, 1, 1))
