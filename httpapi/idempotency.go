@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -92,7 +93,13 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			_, _ = s.Pool.Exec(r.Context(), `DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2`, p.AccountID, key)
 			return
 		}
-		stored, _ := json.Marshal(storedResponse{Header: pick(w.Header(), "Content-Type", "Location", PositionHeader), Body: rec.buf.Bytes()})
+		body = rec.buf.Bytes()
+		if strings.Contains(w.Header().Get("Cache-Control"), "no-store") {
+			// The response holds a secret (an initial password, a signed
+			// assertion): keep its outcome, never its body.
+			body = []byte(`{"replayed":true,"note":"首次响应含有敏感信息，未保存；请使用首次响应中的内容"}` + "\n")
+		}
+		stored, _ := json.Marshal(storedResponse{Header: pick(w.Header(), "Content-Type", "Location", PositionHeader), Body: body})
 		if _, err := s.Pool.Exec(r.Context(), `UPDATE idempotency_keys SET status = $3, response = $4
 			WHERE account_id = $1 AND key = $2`, p.AccountID, key, rec.status, stored); err != nil {
 			s.log.ErrorContext(r.Context(), "store idempotent response", "err", err)

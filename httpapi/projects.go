@@ -159,6 +159,7 @@ func (a *ProjectArea) institutionAccount(w http.ResponseWriter, r *http.Request)
 		return err
 	}
 	WritePosition(w, res.Position)
+	w.Header().Set("Cache-Control", "no-store") // carries the initial password
 	writeJSON(w, http.StatusCreated, map[string]any{"id": res.ID, "login": strings.TrimSpace(req.Login), "initial_password": pw,
 		"position": res.Position.String()})
 	return nil

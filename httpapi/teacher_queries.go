@@ -365,6 +365,7 @@ func (a *TeacherReadArea) createAccount(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	WritePosition(w, res.Position)
+	w.Header().Set("Cache-Control", "no-store") // carries the initial password
 	writeJSON(w, http.StatusCreated, map[string]any{"id": res.ID, "revision": res.Revision, "position": res.Position.String(),
 		"login": in.Login, "initial_password": pw, "must_change_password": true})
 	return nil

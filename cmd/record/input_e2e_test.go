@@ -136,3 +136,31 @@ func TestIdempotencyKeyReplaysTheFirstResponse(t *testing.T) {
 		t.Fatalf("retry after losing the response record stored %d events", n-events)
 	}
 }
+
+func TestIdempotentReplayNeverStoresAnInitialPassword(t *testing.T) {
+	a := startApp(t, "postgres")
+	if _, err := a.svc.CreateProvinceAdmin(context.Background(), "prov", "省级管理员", "Prov-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	prov := a.login("prov", "Prov-Pass-1", "Prov-Pass-2")
+	body := map[string]string{"login": "ca_admin", "role": "county_admin", "jurisdiction": "130102", "display_name": "长安"}
+	var first struct {
+		InitialPassword string `json:"initial_password"`
+	}
+	prov.must(201, "POST", "/api/v1/accounts", body, "Idempotency-Key", "acct-1").json(t, &first)
+	if first.InitialPassword == "" {
+		t.Fatal("no initial password in the first response")
+	}
+	var stored int
+	if err := a.svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM idempotency_keys WHERE position($1::bytea in response) > 0`,
+		[]byte(first.InitialPassword)).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 0 {
+		t.Fatal("the initial password was stored with the idempotent response")
+	}
+	again := prov.must(201, "POST", "/api/v1/accounts", body, "Idempotency-Key", "acct-1")
+	if strings.Contains(string(again.Body), first.InitialPassword) || again.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("replay: %s", again.Body)
+	}
+}
