@@ -69,7 +69,8 @@ func policyScopes(region string) []string {
 }
 
 // CheckAt says when a check is made. Date is the check date (hours and
-// appraisal years count up to it). RecordAt, when set, is the instant the
+// appraisal years count up to it), a China date held as UTC midnight (see
+// CheckOnDate, CheckAtInstant). RecordAt, when set, is the instant the
 // record is read as of: only events that occurred at or before it are
 // replayed, so an auditor sees what a decision made then was based on. Zero
 // reads the record as it stands.
@@ -153,7 +154,9 @@ func (r asOf) catalog(ctx context.Context, region string) (registration.Catalog,
 func (h *Handlers) check(ctx context.Context, teacherID uuid.UUID, at CheckAt) (RegistrationCheck, error) {
 	r := asOf{repo: h.Repo, cut: at.RecordAt}
 	if at.Date.IsZero() {
-		at.Date = h.Now().UTC()
+		// Today is the users' date: until 08:00 in China the UTC date is
+		// still yesterday.
+		at.Date = ChinaDate(h.Now())
 	}
 	t := teacher.New(teacherID)
 	found, err := r.load(ctx, teacher.StreamName(teacherID), t)
@@ -167,12 +170,12 @@ func (h *Handlers) check(ctx context.Context, teacherID uuid.UUID, at CheckAt) (
 	reg := registration.NewRegistration(teacherID)
 	ledger := credit.NewLedger(teacherID)
 	rec := appraisal.NewRecord(teacherID)
-	facts := NewRegFacts(teacherID)
+	facts := registration.NewFacts(teacherID)
 	for stream, agg := range map[string]Aggregate{
-		registration.StreamName(teacherID): reg,
-		credit.StreamName(teacherID):       ledger,
-		appraisal.StreamName(teacherID):    rec,
-		RegFactsStreamName(teacherID):      facts,
+		registration.StreamName(teacherID):      reg,
+		credit.StreamName(teacherID):            ledger,
+		appraisal.StreamName(teacherID):         rec,
+		registration.FactsStreamName(teacherID): facts,
 	} {
 		if _, err := r.load(ctx, stream, agg); err != nil {
 			return RegistrationCheck{}, err
@@ -257,11 +260,14 @@ func (h *Handlers) DecideRegistration(ctx context.Context, actor access.Actor, t
 		return Result{}, RegistrationCheck{}, fmt.Errorf("registration: only the registration authority of the teacher's region decides: %w", access.ErrForbidden)
 	}
 	now := h.Now().UTC()
+	// The decision is dated, and its check made, on the China date: a
+	// decision at 07:00 in China is that day's, not the previous UTC day's.
+	today := ChinaDate(now)
 	decisionID := h.newID(ctx, actor, "registration-decision")
 	var chk RegistrationCheck
 	reg, res, err := Update(ctx, h.Repo, registration.StreamName(teacherID), func() *registration.Registration { return registration.NewRegistration(teacherID) }, false,
 		h.write(ctx, actor), func(r *registration.Registration) error {
-			c, err := h.check(ctx, teacherID, CheckAt{Date: now})
+			c, err := h.check(ctx, teacherID, CheckAt{Date: today})
 			if err != nil {
 				return err
 			}
@@ -270,7 +276,7 @@ func (h *Handlers) DecideRegistration(ctx context.Context, actor access.Actor, t
 			if o == "" {
 				o = c.Outcome
 			}
-			return r.Decide(actor, c.County, decisionID, c.Result, o, note, now, now)
+			return r.Decide(actor, c.County, decisionID, c.Result, o, note, today, now)
 		})
 	if err != nil {
 		return Result{}, chk, err

@@ -50,7 +50,7 @@ func newRegFixture(t *testing.T) *regFixture {
 	t.Helper()
 	r := event.NewRegistry()
 	for _, f := range []func(*event.Registry){teacher.RegisterEvents, claim.RegisterEvents, credit.RegisterEvents,
-		appraisal.RegisterEvents, registration.RegisterEvents, commands.RegisterRegistrationFactEvents} {
+		appraisal.RegisterEvents, registration.RegisterEvents} {
 		f(r)
 	}
 	store := memory.New()
@@ -287,5 +287,78 @@ func TestExemptionMatchesTeacherCategories(t *testing.T) {
 	}
 	if got := commands.TeacherCategories(teacher.Profile{PostCategory: "3", SpecialPost: "1"}); !slices.Equal(got, []string{"post_category:3", "special_post:1"}) {
 		t.Errorf("categories %v", got)
+	}
+}
+
+// TestChinaDayAroundMidnight: users are in China (UTC+8). A check "as of"
+// day D reads the record as it stood at the end of D in China, so what was
+// recorded at 23:30 China time on D counts and what was recorded at 00:30 on
+// D+1 (still D in UTC) does not; "today" for a fact and the date of a
+// decision are China dates too.
+func TestChinaDayAroundMidnight(t *testing.T) {
+	f := newRegFixture(t)
+	ctx := context.Background()
+	id := f.teacher(t) // seeded on 2026-03-01 17:00 China time
+	china := commands.ChinaTime
+	dayD := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+	f.clock.Set(time.Date(2026, 3, 1, 23, 30, 0, 0, china))
+	if _, _, err := f.h.RecordAbsence(ctx, f.admin, id, registration.Absence{From: time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC),
+		Until: time.Date(2021, 9, 1, 0, 0, 0, 0, time.UTC), Note: "23:30"}); err != nil {
+		t.Fatal(err)
+	}
+	// 00:30 on D+1 in China is 16:30 on D in UTC. An absence starting on
+	// D+1 starts today, not tomorrow.
+	f.clock.Set(time.Date(2026, 3, 2, 0, 30, 0, 0, china))
+	if _, _, err := f.h.RecordAbsence(ctx, f.admin, id, registration.Absence{From: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatalf("an absence from today (China) at 00:30: %v", err)
+	}
+	if _, err := f.h.RevokeCertificate(ctx, f.reg, id, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), "依法撤销"); err != nil {
+		t.Fatal(err)
+	}
+
+	got, codes := f.outcome(t, id, commands.CheckOnDate(dayD))
+	if got != registration.OutcomeDeferred || !slices.Equal(codes, []string{registration.CodeAbsenceUnapproved}) {
+		t.Errorf("as of D: %s %v; want deferred on the 23:30 absence only", got, codes)
+	}
+	got, codes = f.outcome(t, id, commands.CheckOnDate(dayD.AddDate(0, 0, 1)))
+	if got != registration.OutcomeFail || !slices.Contains(codes, registration.CodeCertificateRevoked) {
+		t.Errorf("as of D+1: %s %v; want the 00:30 revocation", got, codes)
+	}
+	// Today's check (no date) is on D+1 in China.
+	c, err := f.h.CheckRegistration(ctx, f.reg, id, commands.CheckAt{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := dayD.AddDate(0, 0, 1); !c.AsOf.Equal(want) {
+		t.Errorf("today's check is dated %s, want %s", c.AsOf.Format(time.DateOnly), want.Format(time.DateOnly))
+	}
+
+	// A decision at 00:30 China time is dated that China day.
+	other := f.teacher(t)
+	if _, _, err := f.h.DecideRegistration(ctx, f.reg, other, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := f.h.LoadRegistration(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := reg.History().LastDecidedOn, dayD.AddDate(0, 0, 1); !got.Equal(want) {
+		t.Errorf("decided on %s, want %s", got.Format(time.DateOnly), want.Format(time.DateOnly))
+	}
+}
+
+func TestCheckOnDateEndsAtChinaMidnight(t *testing.T) {
+	at := commands.CheckOnDate(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+	if want := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC); !at.Date.Equal(want) || at.Date.Location() != time.UTC {
+		t.Errorf("Date = %v, want %v", at.Date, want)
+	}
+	if want := time.Date(2026, 3, 1, 15, 59, 59, 999999999, time.UTC); !at.RecordAt.Equal(want) {
+		t.Errorf("RecordAt = %v, want %v (the end of the day in China)", at.RecordAt, want)
+	}
+	// 01:30 on 2 March in China is still 1 March in UTC.
+	inst := commands.CheckAtInstant(time.Date(2026, 3, 1, 17, 30, 0, 0, time.UTC))
+	if want := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC); !inst.Date.Equal(want) {
+		t.Errorf("instant's date = %v, want %v", inst.Date, want)
 	}
 }

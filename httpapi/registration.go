@@ -104,24 +104,24 @@ func (a *RegistrationArea) publish(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// checkAt reads ?as_of=: a date checks on that day with the record as it
-// stood at the day's end; an RFC 3339 instant checks on its day (UTC) with
-// the record as it stood at that instant; none is today's check.
+// registrationCheckAt reads ?as_of=: a date checks on that day with the
+// record as it stood at the day's end in China (users are there: an entry
+// made at 23:30 China time counts, one made at 00:30 the next day does not);
+// an RFC 3339 instant checks on its China date with the record as it stood
+// at that instant; none is today's check.
 func registrationCheckAt(r *http.Request) (commands.CheckAt, error) {
 	v := strings.TrimSpace(r.URL.Query().Get("as_of"))
 	if v == "" {
 		return commands.CheckAt{}, nil
 	}
 	if d, err := time.Parse(time.DateOnly, v); err == nil {
-		return commands.CheckAt{Date: d, RecordAt: d.AddDate(0, 0, 1).Add(-time.Nanosecond)}, nil
+		return commands.CheckOnDate(d), nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		return commands.CheckAt{}, domain.Invalid("as_of", "核查时点应为日期（2006-01-02）或时间（RFC 3339）")
 	}
-	t = t.UTC()
-	y, m, d := t.Date()
-	return commands.CheckAt{Date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC), RecordAt: t}, nil
+	return commands.CheckAtInstant(t), nil
 }
 
 func (a *RegistrationArea) check(w http.ResponseWriter, r *http.Request) error {

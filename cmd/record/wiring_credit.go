@@ -19,8 +19,7 @@ import (
 func creditEvents(r *event.Registry) {
 	credit.RegisterEvents(r)
 	appraisal.RegisterEvents(r)
-	registration.RegisterEvents(r)
-	commands.RegisterRegistrationFactEvents(r)
+	registration.RegisterEvents(r) // with the registration facts
 	growth.RegisterEvents(r)
 	studio.RegisterEvents(r)
 }

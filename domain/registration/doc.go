@@ -3,7 +3,9 @@
 // effective-dated data (Policy, published on registration-policy-<scope>),
 // the pure check of one teacher's cycle (Evaluate), and the decisions the
 // registration authority records (stream registration-<teacherID>), from
-// which alone registration dates and outcomes are derived.
+// which alone registration dates and outcomes are derived, and the facts the
+// check needs besides credits and appraisals: absences, fitness to teach and
+// a revoked certificate (Facts, stream regfacts-<teacherID>).
 //
 // Readings of the rules this package makes, each a choice the brief left
 // open:

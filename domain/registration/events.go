@@ -12,4 +12,8 @@ const (
 func RegisterEvents(r *event.Registry) {
 	r.Register(func() event.Event { return &PolicyPublished{} })
 	r.Register(func() event.Event { return &Decided{} })
+	r.Register(func() event.Event { return &AbsenceRecorded{} })
+	r.Register(func() event.Event { return &AbsenceWithdrawn{} })
+	r.Register(func() event.Event { return &FitnessConfirmed{} })
+	r.Register(func() event.Event { return &CertificateRevoked{} })
 }
