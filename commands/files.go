@@ -14,7 +14,7 @@ import (
 
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
-	"github.com/hbte/record/domain/growth"
+	"github.com/hbte/record/domain/file"
 )
 
 // FileStore keeps uploaded files (evidence, achievement scans, appraisal
@@ -35,7 +35,7 @@ func NewFileStore(pool *pgxpool.Pool, now func() time.Time) *FileStore {
 	return &FileStore{pool: pool, now: now}
 }
 
-// Kinds of stored files: attachments follow growth.ValidateFile; sheets are
+// Kinds of stored files: attachments follow file.ValidateFile; sheets are
 // the uploads of results and imports, checked by their own reader.
 const (
 	FileAttachment = "attachment"
@@ -43,23 +43,23 @@ const (
 )
 
 // Put stores data under its hash. An attachment is checked against the
-// type and size limits of growth.ValidateFile first.
-func (s *FileStore) Put(ctx context.Context, actor access.Actor, kind, name, contentType string, data []byte) (growth.FileRef, error) {
+// type and size limits of file.ValidateFile first.
+func (s *FileStore) Put(ctx context.Context, actor access.Actor, kind, name, contentType string, data []byte) (file.FileRef, error) {
 	sum := sha256.Sum256(data)
-	ref := growth.FileRef{SHA256: hex.EncodeToString(sum[:]), Name: name, Size: int64(len(data)), ContentType: contentType}
+	ref := file.FileRef{SHA256: hex.EncodeToString(sum[:]), Name: name, Size: int64(len(data)), ContentType: contentType}
 	if kind == FileAttachment {
-		if errs := growth.ValidateFile("file", ref); len(errs) > 0 {
-			return growth.FileRef{}, &domain.ValidationError{Fields: errs}
+		if errs := file.ValidateFile("file", ref); len(errs) > 0 {
+			return file.FileRef{}, &domain.ValidationError{Fields: errs}
 		}
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return growth.FileRef{}, fmt.Errorf("files: %w", err)
+		return file.FileRef{}, fmt.Errorf("files: %w", err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	if _, err := tx.Exec(ctx, `INSERT INTO credit_files (sha256, size, content_type, data, created_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING`, ref.SHA256, ref.Size, contentType, data, s.now().UTC()); err != nil {
-		return growth.FileRef{}, fmt.Errorf("files: store: %w", err)
+		return file.FileRef{}, fmt.Errorf("files: store: %w", err)
 	}
 	var teacher *uuid.UUID
 	if actor.Role == access.RoleTeacher {
@@ -67,10 +67,10 @@ func (s *FileStore) Put(ctx context.Context, actor access.Actor, kind, name, con
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO credit_file_uploaders (sha256, account_id, teacher_id, name, uploaded_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256, account_id) DO NOTHING`, ref.SHA256, actor.UserID, teacher, name, s.now().UTC()); err != nil {
-		return growth.FileRef{}, fmt.Errorf("files: uploader: %w", err)
+		return file.FileRef{}, fmt.Errorf("files: uploader: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return growth.FileRef{}, fmt.Errorf("files: %w", err)
+		return file.FileRef{}, fmt.Errorf("files: %w", err)
 	}
 	return ref, nil
 }
@@ -116,7 +116,7 @@ func (s *FileStore) Get(ctx context.Context, sha string) (StoredFile, error) {
 
 // Has reports whether every reference names a stored blob, so an event
 // never points at content the store does not hold.
-func (s *FileStore) Has(ctx context.Context, refs ...growth.FileRef) error {
+func (s *FileStore) Has(ctx context.Context, refs ...file.FileRef) error {
 	v := &domain.ValidationError{}
 	for i, r := range refs {
 		var size int64

@@ -21,7 +21,7 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/credit"
-	"github.com/hbte/record/domain/growth"
+	"github.com/hbte/record/domain/file"
 	"github.com/hbte/record/domain/registration"
 	"github.com/hbte/record/httpapi/tabular"
 	"github.com/hbte/record/projections"
@@ -291,14 +291,14 @@ func creditReadFailed(rows []commands.CreditImportRow, errs []tabular.RowError) 
 }
 
 type bankSubmitRequest struct {
-	Kind         credit.BankKind  `json:"kind"`
-	Title        string           `json:"title"`
-	Organiser    string           `json:"organiser"`
-	Level        credit.Level     `json:"level"`
-	StartOn      string           `json:"start_on"`
-	EndOn        string           `json:"end_on"`
-	ClaimedHours int              `json:"claimed_hours"`
-	Evidence     []growth.FileRef `json:"evidence"`
+	Kind         credit.BankKind `json:"kind"`
+	Title        string          `json:"title"`
+	Organiser    string          `json:"organiser"`
+	Level        credit.Level    `json:"level"`
+	StartOn      string          `json:"start_on"`
+	EndOn        string          `json:"end_on"`
+	ClaimedHours int             `json:"claimed_hours"`
+	Evidence     []file.FileRef  `json:"evidence"`
 }
 
 func (a *CreditArea) submit(w http.ResponseWriter, r *http.Request) error {

@@ -15,7 +15,7 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/appraisal"
 	"github.com/hbte/record/domain/credit"
-	"github.com/hbte/record/domain/growth"
+	"github.com/hbte/record/domain/file"
 	"github.com/hbte/record/domain/registration"
 )
 
@@ -159,27 +159,27 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 
 // BankRequest is a credit bank request as lists show it.
 type BankRequest struct {
-	RequestID         uuid.UUID        `json:"request_id"`
-	Revision          int64            `json:"revision"`
-	TeacherID         uuid.UUID        `json:"teacher_id"`
-	TeacherName       string           `json:"teacher_name"`
-	County            string           `json:"county"`
-	Kind              string           `json:"kind"`
-	KindLabel         string           `json:"kind_label"`
-	Title             string           `json:"title"`
-	Organiser         string           `json:"organiser"`
-	Level             string           `json:"level"`
-	StartOn           string           `json:"start_on"`
-	EndOn             string           `json:"end_on"`
-	ClaimedHours      int              `json:"claimed_hours"`
-	Evidence          []growth.FileRef `json:"evidence"`
-	Status            string           `json:"status"`
-	StatusLabel       string           `json:"status_label"`
-	SubmittedAt       time.Time        `json:"submitted_at"`
-	DecidedAt         *time.Time       `json:"decided_at,omitempty"`
-	RecognisedHours   *int             `json:"recognised_hours,omitempty"`
-	RecognisedCredits *float64         `json:"recognised_credits,omitempty"`
-	Reason            string           `json:"reason,omitempty"`
+	RequestID         uuid.UUID      `json:"request_id"`
+	Revision          int64          `json:"revision"`
+	TeacherID         uuid.UUID      `json:"teacher_id"`
+	TeacherName       string         `json:"teacher_name"`
+	County            string         `json:"county"`
+	Kind              string         `json:"kind"`
+	KindLabel         string         `json:"kind_label"`
+	Title             string         `json:"title"`
+	Organiser         string         `json:"organiser"`
+	Level             string         `json:"level"`
+	StartOn           string         `json:"start_on"`
+	EndOn             string         `json:"end_on"`
+	ClaimedHours      int            `json:"claimed_hours"`
+	Evidence          []file.FileRef `json:"evidence"`
+	Status            string         `json:"status"`
+	StatusLabel       string         `json:"status_label"`
+	SubmittedAt       time.Time      `json:"submitted_at"`
+	DecidedAt         *time.Time     `json:"decided_at,omitempty"`
+	RecognisedHours   *int           `json:"recognised_hours,omitempty"`
+	RecognisedCredits *float64       `json:"recognised_credits,omitempty"`
+	Reason            string         `json:"reason,omitempty"`
 }
 
 // BankFilter selects requests: those of one teacher, or a jurisdiction's.

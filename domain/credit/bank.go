@@ -10,7 +10,7 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/event"
-	"github.com/hbte/record/domain/growth"
+	"github.com/hbte/record/domain/file"
 )
 
 // BankStreamName is the stream of one credit bank request.
@@ -112,7 +112,7 @@ type Submission struct {
 	StartOn      time.Time
 	EndOn        time.Time
 	ClaimedHours int
-	Evidence     []growth.FileRef
+	Evidence     []file.FileRef
 	At           time.Time
 }
 
@@ -214,7 +214,7 @@ func (r *Request) Submit(actor access.Actor, s Submission) error {
 		v.Add("evidence", fmt.Sprintf("证明材料不能超过%d个", MaxEvidence))
 	}
 	for i, f := range s.Evidence {
-		v.Fields = append(v.Fields, growth.ValidateFile(fmt.Sprintf("evidence[%d]", i), f)...)
+		v.Fields = append(v.Fields, file.ValidateFile(fmt.Sprintf("evidence[%d]", i), f)...)
 	}
 	if s.At.IsZero() {
 		v.Add("at", "缺少提交时间")
@@ -226,7 +226,7 @@ func (r *Request) Submit(actor access.Actor, s Submission) error {
 		RequestID: r.id, TeacherID: s.TeacherID, County: s.County, Kind: s.Kind,
 		Title: strings.TrimSpace(s.Title), Organiser: strings.TrimSpace(s.Organiser),
 		Level: s.Level, StartOn: dateOnly(s.StartOn), EndOn: dateOnly(s.EndOn),
-		ClaimedHours: s.ClaimedHours, Evidence: append([]growth.FileRef(nil), s.Evidence...),
+		ClaimedHours: s.ClaimedHours, Evidence: append([]file.FileRef(nil), s.Evidence...),
 		SubmittedAt: s.At,
 	})
 	return nil

@@ -10,11 +10,11 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/credit"
-	"github.com/hbte/record/domain/growth"
+	"github.com/hbte/record/domain/file"
 )
 
-func evidence() []growth.FileRef {
-	return []growth.FileRef{{SHA256: strings.Repeat("ab", 32), Name: "结业证书.pdf", Size: 1024, ContentType: "application/pdf"}}
+func evidence() []file.FileRef {
+	return []file.FileRef{{SHA256: strings.Repeat("ab", 32), Name: "结业证书.pdf", Size: 1024, ContentType: "application/pdf"}}
 }
 
 func submitted(t *testing.T) (*credit.Request, access.Actor) {
@@ -128,7 +128,7 @@ func TestSubmitValidation(t *testing.T) {
 		{"ends before start", teacher, func(s *credit.Submission) { s.EndOn = day(2022, 1, 1) }, domain.ErrValidation, "end_on"},
 		{"no evidence", teacher, func(s *credit.Submission) { s.Evidence = nil }, domain.ErrValidation, "evidence"},
 		{"bad evidence type", teacher, func(s *credit.Submission) {
-			s.Evidence = []growth.FileRef{{SHA256: strings.Repeat("0", 64), Name: "x.exe", Size: 1, ContentType: "application/x-msdownload"}}
+			s.Evidence = []file.FileRef{{SHA256: strings.Repeat("0", 64), Name: "x.exe", Size: 1, ContentType: "application/x-msdownload"}}
 		}, domain.ErrValidation, "evidence[0].content_type"},
 		{"zero hours", teacher, func(s *credit.Submission) { s.ClaimedHours = 0 }, domain.ErrValidation, "claimed_hours"},
 		{"bad kind", teacher, func(s *credit.Submission) { s.Kind = "nap" }, domain.ErrValidation, "kind"},

@@ -9,6 +9,6 @@
 // repeats the same grant, so a retried command is harmless).
 //
 // It may import the standard library, uuid, domain, domain/event,
-// domain/access and domain/growth (for file references). It is pure: time and
+// domain/access and domain/file (for evidence files). It is pure: time and
 // identifiers are passed in.
 package credit

@@ -6,7 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hbte/record/domain/event"
-	"github.com/hbte/record/domain/growth"
+	"github.com/hbte/record/domain/file"
 )
 
 // Stored event type names. Never rename: add a new version instead.
@@ -55,18 +55,18 @@ func (*Revoked) EventType() string { return TypeRevoked }
 
 // BankSubmitted opens a credit bank request.
 type BankSubmitted struct {
-	RequestID    uuid.UUID        `json:"request_id"`
-	TeacherID    uuid.UUID        `json:"teacher_id"`
-	County       string           `json:"county"`
-	Kind         BankKind         `json:"kind"`
-	Title        string           `json:"title"`
-	Organiser    string           `json:"organiser"`
-	Level        Level            `json:"level"`
-	StartOn      time.Time        `json:"start_on"`
-	EndOn        time.Time        `json:"end_on"`
-	ClaimedHours int              `json:"claimed_hours"`
-	Evidence     []growth.FileRef `json:"evidence"`
-	SubmittedAt  time.Time        `json:"submitted_at"`
+	RequestID    uuid.UUID      `json:"request_id"`
+	TeacherID    uuid.UUID      `json:"teacher_id"`
+	County       string         `json:"county"`
+	Kind         BankKind       `json:"kind"`
+	Title        string         `json:"title"`
+	Organiser    string         `json:"organiser"`
+	Level        Level          `json:"level"`
+	StartOn      time.Time      `json:"start_on"`
+	EndOn        time.Time      `json:"end_on"`
+	ClaimedHours int            `json:"claimed_hours"`
+	Evidence     []file.FileRef `json:"evidence"`
+	SubmittedAt  time.Time      `json:"submitted_at"`
 }
 
 func (*BankSubmitted) EventType() string { return TypeBankSubmitted }

@@ -2,7 +2,6 @@ package growth_test
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,52 +10,16 @@ import (
 
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/domain/file"
 	"github.com/hbte/record/domain/growth"
 )
 
 var now = time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC)
 
-func pdf() growth.FileRef {
-	return growth.FileRef{SHA256: strings.Repeat("0f", 32), Name: "获奖证书.PDF", Size: 2 << 20, ContentType: "application/pdf"}
-}
-
-func TestValidateFile(t *testing.T) {
-	tests := []struct {
-		name   string
-		mutate func(*growth.FileRef)
-		want   []string
-	}{
-		{"pdf", func(*growth.FileRef) {}, nil},
-		{"jpeg as .jpg", func(f *growth.FileRef) { f.Name, f.ContentType = "a.jpg", "image/jpeg" }, nil},
-		{"jpeg as .jpeg", func(f *growth.FileRef) { f.Name, f.ContentType = "a.jpeg", "image/jpeg" }, nil},
-		{"png", func(f *growth.FileRef) { f.Name, f.ContentType = "a.png", "image/png" }, nil},
-		{"docx", func(f *growth.FileRef) {
-			f.Name, f.ContentType = "论文.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-		}, nil},
-		{"exactly 10 MiB", func(f *growth.FileRef) { f.Size = 10 << 20 }, nil},
-		{"over 10 MiB", func(f *growth.FileRef) { f.Size = 10<<20 + 1 }, []string{"file.size"}},
-		{"empty", func(f *growth.FileRef) { f.Size = 0 }, []string{"file.size"}},
-		{"old .doc", func(f *growth.FileRef) { f.Name, f.ContentType = "a.doc", "application/msword" }, []string{"file.content_type"}},
-		{"extension disagrees with type", func(f *growth.FileRef) { f.Name = "a.exe" }, []string{"file.name"}},
-		{"path in the name", func(f *growth.FileRef) { f.Name = "../../etc/a.pdf" }, []string{"file.name"}},
-		{"no name", func(f *growth.FileRef) { f.Name = " " }, []string{"file.name"}},
-		{"uppercase digest", func(f *growth.FileRef) { f.SHA256 = strings.ToUpper(f.SHA256) }, []string{"file.sha256"}},
-		{"short digest", func(f *growth.FileRef) { f.SHA256 = "abc" }, []string{"file.sha256"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := pdf()
-			tt.mutate(&f)
-			var got []string
-			for _, e := range growth.ValidateFile("file", f) {
-				got = append(got, e.Field)
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("fields = %v, want %v", got, tt.want)
-			}
-		})
-	}
+func pdf() file.FileRef {
+	return file.FileRef{SHA256: strings.Repeat("0f", 32), Name: "获奖证书.PDF", Size: 2 << 20, ContentType: "application/pdf"}
 }
 
 func TestValidBookNumber(t *testing.T) {
@@ -93,7 +56,7 @@ func teacher() access.Actor {
 func TestHonorsAddEditRemove(t *testing.T) {
 	me := teacher()
 	tr := growth.NewTrack(me.TeacherID)
-	h := growth.Honor{ID: uuid.New(), Year: 2022, Level: growth.LevelCity, Title: " 石家庄市优秀教师 "}
+	h := growth.Honor{ID: uuid.New(), Year: 2022, Level: credit.LevelCity, Title: " 石家庄市优秀教师 "}
 	if err := tr.AddHonor(teacher(), h, now); !errors.Is(err, access.ErrForbidden) {
 		t.Fatalf("another teacher: err = %v", err)
 	}
@@ -114,7 +77,7 @@ func TestHonorsAddEditRemove(t *testing.T) {
 	if err := tr.EditHonor(me, h, now); err != nil || len(tr.Changes()) != 1 {
 		t.Fatalf("edit without change: err = %v, events = %d", err, len(tr.Changes()))
 	}
-	h.Level = growth.LevelProvincial
+	h.Level = credit.LevelProvincial
 	if err := tr.EditHonor(me, h, now); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +102,7 @@ func TestAchievementsReplay(t *testing.T) {
 	tr := growth.NewTrack(me.TeacherID)
 	f := pdf()
 	a := growth.Achievement{
-		ID: uuid.New(), Year: 2023, Category: growth.CategoryPaper, Level: growth.LevelProvincial,
+		ID: uuid.New(), Year: 2023, Category: growth.CategoryPaper, Level: credit.LevelProvincial,
 		Grade: "一等奖", Title: "大单元教学设计", Author: "张三", Unit: "石家庄市第一中学",
 		BookNumber: "CN 13-1034/G4", File: &f,
 	}
@@ -196,5 +159,43 @@ func TestAchievementsReplay(t *testing.T) {
 	got := replayed.Achievements()
 	if len(got) != 1 || got[0].Grade != "二等奖" || got[0].File == nil || *got[0].File != f {
 		t.Errorf("replayed = %+v", got)
+	}
+}
+
+// TestStoredShapeUnchanged: Level and FileRef moved to domain/credit and
+// domain/file; the JSON stored for an achievement and an honor must read
+// exactly as it did before.
+func TestStoredShapeUnchanged(t *testing.T) {
+	r := event.NewRegistry()
+	growth.RegisterEvents(r)
+	teacher := uuid.MustParse("11111111-2222-3333-4444-555555555555")
+	item := uuid.MustParse("66666666-7777-8888-9999-000000000000")
+	f := pdf()
+	tests := []struct {
+		e    event.Event
+		want string
+	}{
+		{&growth.AchievementAdded{TeacherID: teacher, At: now, Achievement: growth.Achievement{ID: item, Year: 2023,
+			Category: growth.CategoryPaper, Level: credit.LevelProvincial, Title: "论文", Author: "张三", File: &f}},
+			`{"teacher_id":"11111111-2222-3333-4444-555555555555","achievement":{"id":"66666666-7777-8888-9999-000000000000","year":2023,"category":"paper","level":"20","title":"论文","author":"张三","file":{"sha256":"` +
+				strings.Repeat("0f", 32) + `","name":"获奖证书.PDF","size":2097152,"content_type":"application/pdf"}},"at":"2024-05-01T08:00:00Z"}`},
+		{&growth.HonorAdded{TeacherID: teacher, At: now, Honor: growth.Honor{ID: item, Year: 2022, Level: credit.LevelCity, Title: "优秀教师"}},
+			`{"teacher_id":"11111111-2222-3333-4444-555555555555","honor":{"id":"66666666-7777-8888-9999-000000000000","year":2022,"level":"30","title":"优秀教师"},"at":"2024-05-01T08:00:00Z"}`},
+	}
+	for _, tt := range tests {
+		_, data, err := r.Encode(tt.e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(data) != tt.want {
+			t.Errorf("%T stored as\n%s\nwant\n%s", tt.e, data, tt.want)
+		}
+		back, err := r.Decode(tt.e.EventType(), []byte(tt.want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, ok := back.(*growth.AchievementAdded); ok && (a.Achievement.File == nil || *a.Achievement.File != f || a.Achievement.Level != credit.LevelProvincial) {
+			t.Errorf("decoded %+v", a.Achievement)
+		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/domain/file"
 )
 
 // StreamName is the growth stream of a teacher.
@@ -23,10 +25,10 @@ const FirstYear = 1950
 
 // Honor is an honor a teacher received (荣誉): year, level, title.
 type Honor struct {
-	ID    uuid.UUID `json:"id"`
-	Year  int       `json:"year"`
-	Level Level     `json:"level"`
-	Title string    `json:"title"`
+	ID    uuid.UUID    `json:"id"`
+	Year  int          `json:"year"`
+	Level credit.Level `json:"level"`
+	Title string       `json:"title"`
 }
 
 // Achievement is a teaching achievement (教学成果).
@@ -37,17 +39,17 @@ type Honor struct {
 // 优秀奖, ...), which is how such forms pair them; Grade is free text
 // because each competition names its grades its own way.
 type Achievement struct {
-	ID       uuid.UUID `json:"id"`
-	Year     int       `json:"year"`
-	Category Category  `json:"category"`
-	Level    Level     `json:"level"`
-	Grade    string    `json:"grade,omitempty"`
-	Title    string    `json:"title"`
-	Author   string    `json:"author"`
-	Unit     string    `json:"unit,omitempty"`
+	ID       uuid.UUID    `json:"id"`
+	Year     int          `json:"year"`
+	Category Category     `json:"category"`
+	Level    credit.Level `json:"level"`
+	Grade    string       `json:"grade,omitempty"`
+	Title    string       `json:"title"`
+	Author   string       `json:"author"`
+	Unit     string       `json:"unit,omitempty"`
 	// BookNumber is an ISBN, an ISSN or a CN serial number (刊号).
-	BookNumber string   `json:"book_number,omitempty"`
-	File       *FileRef `json:"file,omitempty"`
+	BookNumber string        `json:"book_number,omitempty"`
+	File       *file.FileRef `json:"file,omitempty"`
 }
 
 // Track is the growth track of one teacher.
@@ -158,7 +160,7 @@ func (a Achievement) normalized(at time.Time) (Achievement, error) {
 		v.Add("book_number", "书号校验位不正确")
 	}
 	if a.File != nil {
-		v.Fields = append(v.Fields, ValidateFile("file", *a.File)...)
+		v.Fields = append(v.Fields, file.ValidateFile("file", *a.File)...)
 	}
 	return a, v.Err()
 }
