@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@$(PGHOST):$(PGPORT)/postgres?sslmode=di
 export TEST_DATABASE_URL
 GO ?= go
 
-.PHONY: run test deps bench bench-eventstore test-esdb-real fmt
+.PHONY: run test deps bench bench-eventstore bench-projections test-esdb-real fmt
 
 deps:
 	./scripts/ensure-tools.sh
@@ -23,10 +23,13 @@ test: deps
 	$(GO) test -race -count=1 -timeout 12m ./...
 
 ## bench: long benchmarks (not part of make test)
-bench: deps bench-eventstore
+bench: deps bench-eventstore bench-projections
 
 bench-eventstore:
 	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./eventstore/postgres/
+
+bench-projections:
+	$(GO) test -run '^$$' -bench . -benchtime 3000x -timeout 30m ./projections/
 
 ## test-esdb-real: the event-store contract suite against a real EventStoreDB at $$EVENTSTORE_URL
 test-esdb-real:
