@@ -103,7 +103,7 @@ func (h *Handlers) UploadAppraisals(ctx context.Context, actor access.Actor, in 
 		}
 		facts[id] = f
 	}
-	rctx := appraisal.RowContext{Kind: in.Kind, Uploader: actor, CurrentYear: now.Year()}
+	rctx := appraisal.RowContext{Kind: in.Kind, Uploader: actor, CurrentYear: ChinaDate(now).Year()}
 	parsed, errs := appraisal.ValidateRows(rctx, in.Rows, func(id string) *appraisal.TeacherFacts { return facts[id] })
 	// The domain numbers rows from 1; the user knows them by file line.
 	for i := range errs {

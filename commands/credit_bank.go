@@ -31,7 +31,8 @@ func (h *Handlers) SubmitBankRequest(ctx context.Context, actor access.Actor, s 
 	if err != nil {
 		return Result{}, err
 	}
-	s.County, s.At = t.County(), h.Now().UTC()
+	now := h.Now()
+	s.County, s.At, s.Today = t.County(), now.UTC(), ChinaDate(now)
 	id := h.newID(ctx, actor, "creditbank")
 	r, res, err := Update(ctx, h.Repo, credit.BankStreamName(id), func() *credit.Request { return credit.NewRequest(id) }, true,
 		h.write(ctx, actor), func(r *credit.Request) error { return r.Submit(actor, s) })

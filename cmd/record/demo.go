@@ -120,6 +120,9 @@ func (s *Service) LoadDemo(ctx context.Context, out io.Writer) error {
 	if err := s.loadEnrollmentDemo(ctx, out); err != nil {
 		return fmt.Errorf("training demo: %w", err)
 	}
+	if err := s.loadCreditDemo(ctx, out); err != nil {
+		return fmt.Errorf("credit demo: %w", err)
+	}
 
 	fmt.Fprintf(out, "demo data loaded. Admin logins (initial password %s, to be changed at first login):\n", DemoPassword)
 	for _, a := range admins {

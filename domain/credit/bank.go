@@ -114,6 +114,17 @@ type Submission struct {
 	ClaimedHours int
 	Evidence     []file.FileRef
 	At           time.Time
+	// Today is the submitter's calendar date (a date at UTC midnight, like
+	// StartOn and EndOn); learning ending today may be submitted. Zero: the
+	// UTC date of At.
+	Today time.Time
+}
+
+func (s Submission) today() time.Time {
+	if !s.Today.IsZero() {
+		return dateOnly(s.Today)
+	}
+	return dateOnly(s.At)
 }
 
 // Request is one credit bank request.
@@ -199,7 +210,7 @@ func (r *Request) Submit(actor access.Actor, s Submission) error {
 		v.Add("end_on", "请填写起止日期")
 	case s.EndOn.Before(s.StartOn):
 		v.Add("end_on", "结束日期早于开始日期")
-	case s.EndOn.After(s.At):
+	case s.EndOn.After(s.today()):
 		v.Add("end_on", "学习尚未结束，不能申请认定")
 	case s.StartOn.Year() < FirstYear:
 		v.Add("start_on", "开始日期过早")

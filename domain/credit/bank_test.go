@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -125,6 +126,14 @@ func TestSubmitValidation(t *testing.T) {
 		{"ok", teacher, func(*credit.Submission) {}, nil, ""},
 		{"someone else's record", access.Actor{Role: access.RoleTeacher, TeacherID: uuid.New()}, func(*credit.Submission) {}, access.ErrForbidden, ""},
 		{"not finished", teacher, func(s *credit.Submission) { s.EndOn = day(2023, 12, 1) }, domain.ErrValidation, "end_on"},
+		// 23:30 UTC on 30 June is already 1 July in China: learning ending on
+		// the submitter's today may be submitted, tomorrow's may not.
+		{"ends on the submitter's today", teacher, func(s *credit.Submission) {
+			s.EndOn, s.At, s.Today = day(2023, 7, 1), day(2023, 6, 30).Add(23*time.Hour+30*time.Minute), day(2023, 7, 1)
+		}, nil, ""},
+		{"ends after the submitter's today", teacher, func(s *credit.Submission) {
+			s.EndOn, s.At, s.Today = day(2023, 7, 2), day(2023, 6, 30).Add(23*time.Hour+30*time.Minute), day(2023, 7, 1)
+		}, domain.ErrValidation, "end_on"},
 		{"ends before start", teacher, func(s *credit.Submission) { s.EndOn = day(2022, 1, 1) }, domain.ErrValidation, "end_on"},
 		{"no evidence", teacher, func(s *credit.Submission) { s.Evidence = nil }, domain.ErrValidation, "evidence"},
 		{"bad evidence type", teacher, func(s *credit.Submission) {
