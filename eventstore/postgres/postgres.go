@@ -419,14 +419,18 @@ func readBatch(ctx context.Context, q querier, from eventstore.Position, limit i
 	return scanEvents(rows)
 }
 
-// heldBack reports whether committed events after from are not yet final
-// because an older transaction is still running. Their appends' NOTIFY has
-// come and gone, so a subscriber must look again soon rather than wait for
-// the next notification.
+// heldBack reports whether committed events after from exist, final or
+// not. Called after a read after from returned nothing, it means they are
+// held back by an older transaction that was still running at the read,
+// or became final since: either way their appends' NOTIFY has come and gone
+// (and the older transaction, if unrelated, sends none), so a subscriber
+// must look again soon rather than wait for the next notification. (Asking
+// only for events not final yet would race: an event that becomes final
+// between the read and this check would be neither read nor reported, and
+// the subscriber would sleep a whole poll interval.)
 func heldBack(ctx context.Context, q querier, from eventstore.Position) (bool, error) {
 	rows, err := q.Query(ctx, `SELECT EXISTS (SELECT 1 FROM es_events
-		WHERE (xid, seq) > ($1, $2)
-		  AND xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint)`, int64(from.Commit), int64(from.Prepare))
+		WHERE (xid, seq) > ($1, $2))`, int64(from.Commit), int64(from.Prepare))
 	if err != nil {
 		return false, err
 	}
@@ -438,4 +442,46 @@ func heldBack(ctx context.Context, q querier, from eventstore.Position) (bool, e
 		}
 	}
 	return held, rows.Err()
+}
+
+// newestCommitted returns the position of the newest committed event, final
+// or not (Start on an empty store).
+func newestCommitted(ctx context.Context, q querier) (eventstore.Position, error) {
+	rows, err := q.Query(ctx, `SELECT xid, seq FROM es_events ORDER BY xid DESC, seq DESC LIMIT 1`)
+	if err != nil {
+		return eventstore.Position{}, err
+	}
+	defer rows.Close()
+	var pos eventstore.Position
+	for rows.Next() {
+		var xid, seq int64
+		if err := rows.Scan(&xid, &seq); err != nil {
+			return eventstore.Position{}, err
+		}
+		pos = eventstore.Position{Commit: uint64(xid), Prepare: uint64(seq)}
+	}
+	return pos, rows.Err()
+}
+
+// pendingUpTo reports whether committed events after from and at or before
+// upto have not been delivered yet. Called when a read after from returned
+// nothing, it means they are held back by an older open transaction.
+func pendingUpTo(ctx context.Context, q querier, from, upto eventstore.Position) (bool, error) {
+	if !from.Less(upto) {
+		return false, nil
+	}
+	rows, err := q.Query(ctx, `SELECT EXISTS (SELECT 1 FROM es_events
+		WHERE (xid, seq) > ($1, $2) AND (xid, seq) <= ($3, $4))`,
+		int64(from.Commit), int64(from.Prepare), int64(upto.Commit), int64(upto.Prepare))
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	var pending bool
+	for rows.Next() {
+		if err := rows.Scan(&pending); err != nil {
+			return false, err
+		}
+	}
+	return pending, rows.Err()
 }

@@ -114,10 +114,18 @@ func (s *Store) listenOnce(ctx context.Context, backoff *time.Duration) error {
 
 type subscription struct {
 	s *Store
-	// last, buf and caughtUp belong to the single caller of Next.
+	// last, buf, caughtUp, head and started belong to the single caller
+	// of Next.
 	last     eventstore.Position
 	buf      []eventstore.RecordedEvent
 	caughtUp bool
+	// head is the newest committed event when the subscription first
+	// read (zero on an empty store). The caught-up signal waits until
+	// every event up to it is delivered, even those an unrelated older
+	// transaction still holds back, so that it means "seen everything
+	// committed before the subscription started", as callers assume.
+	head    eventstore.Position
+	started bool
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -157,7 +165,12 @@ func (sub *subscription) wait(ctx context.Context, wake <-chan struct{}, d time.
 // the last delivered position; a lost connection is retried with backoff and
 // resumes from there, so nothing is skipped or repeated. The caught-up
 // signal is sent once, the first time the subscriber reaches the head, as
-// EventStoreDB does.
+// EventStoreDB does: when nothing final is left to read and every event
+// committed before the first read has been delivered. The second condition
+// matters on a shared server: an unrelated transaction that is still open
+// (another database's, even) holds back events committed after it started,
+// and reporting "caught up" before them would tell a projection it is live
+// while a backlog it has never seen is still to come.
 func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessage, error) {
 	backoff, held := minBackoff, minHeld
 	for {
@@ -174,7 +187,11 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessa
 		// Taken before reading, so a notification that arrives during the
 		// read is not lost.
 		wake := sub.s.wakeup()
-		events, err := readBatch(ctx, sub.s.pool, sub.last, sub.s.batch)
+		var events []eventstore.RecordedEvent
+		err := sub.start(ctx)
+		if err == nil {
+			events, err = readBatch(ctx, sub.s.pool, sub.last, sub.s.batch)
+		}
 		if err != nil {
 			if end := sub.ended(ctx); end != nil {
 				return eventstore.SubscriptionMessage{}, end
@@ -194,12 +211,23 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessa
 			sub.buf = events
 			continue
 		}
+		var h bool
 		if !sub.caughtUp {
-			sub.caughtUp = true
-			return eventstore.SubscriptionMessage{CaughtUp: true, Position: sub.last}, nil
+			pending, err := pendingUpTo(ctx, sub.s.pool, sub.last, sub.head)
+			if err == nil && !pending {
+				sub.caughtUp = true
+				return eventstore.SubscriptionMessage{CaughtUp: true, Position: sub.last}, nil
+			}
+			// Pending events are held back: look again soon. An error
+			// here is the next read's to report.
+			h = err == nil
+		}
+		if !h {
+			hb, err := heldBack(ctx, sub.s.pool, sub.last)
+			h = err == nil && hb
 		}
 		d := sub.s.pollInterval
-		if h, err := heldBack(ctx, sub.s.pool, sub.last); err == nil && h {
+		if h {
 			d = min(d, held)
 			held = min(held*2, maxHeld)
 		} else {
@@ -210,6 +238,19 @@ func (sub *subscription) Next(ctx context.Context) (eventstore.SubscriptionMessa
 			return eventstore.SubscriptionMessage{}, err
 		}
 	}
+}
+
+// start records the newest committed event once, before the first read.
+func (sub *subscription) start(ctx context.Context) error {
+	if sub.started {
+		return nil
+	}
+	head, err := newestCommitted(ctx, sub.s.pool)
+	if err != nil {
+		return err
+	}
+	sub.head, sub.started = head, true
+	return nil
 }
 
 // transient reports whether err may go away by itself: a lost or refused
