@@ -74,7 +74,7 @@ func receive(t *testing.T, ch <-chan *message.Message) *message.Message {
 			t.Fatal("channel closed")
 		}
 		return m
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("no message")
 	}
 	return nil
@@ -141,7 +141,7 @@ func TestFeedSubscriberOrderAckNackAndClose(t *testing.T) {
 	go func() { _ = sub.Close(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Close did not return with a message in flight")
 	}
 	for range ch {
@@ -178,7 +178,7 @@ func TestFeedSubscriberCaughtUpMarker(t *testing.T) {
 		if ok {
 			t.Fatal("message after cancel")
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("channel not closed after the context ended")
 	}
 }

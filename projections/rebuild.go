@@ -45,13 +45,15 @@ func (r *Runner) Rebuild(ctx context.Context, name string) error {
 	defer p.release()
 
 	start := time.Now()
-	if err := r.resetProjection(ctx, p); err != nil {
+	live, err := r.resetProjection(ctx, p)
+	if err != nil {
 		return err
 	}
 	n, err := r.catchUp(ctx, p, true)
 	if err != nil {
 		return fmt.Errorf("rebuild: %w", err)
 	}
+	r.relive(name, live)
 	r.cfg.Logger.InfoContext(ctx, "projection rebuilt", "projection", name, "events", n, "took", time.Since(start))
 	return nil
 }
@@ -67,14 +69,14 @@ func (r *Runner) RebuildAll(ctx context.Context) error {
 	return nil
 }
 
-func (r *Runner) resetProjection(ctx context.Context, p *projection) error {
+func (r *Runner) resetProjection(ctx context.Context, p *projection) (liveness, error) {
 	tx, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
-		return fmt.Errorf("rebuild %s: %w", p.name, err)
+		return liveness{}, fmt.Errorf("rebuild %s: %w", p.name, err)
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	if _, err := lockCheckpoint(ctx, tx, p.name); err != nil {
-		return fmt.Errorf("rebuild %s: %w", p.name, err)
+		return liveness{}, fmt.Errorf("rebuild %s: %w", p.name, err)
 	}
 	if tables := p.Tables(); len(tables) > 0 {
 		ids := make([]string, len(tables))
@@ -82,20 +84,19 @@ func (r *Runner) resetProjection(ctx context.Context, p *projection) error {
 			ids[i] = pgx.Identifier(strings.Split(t, ".")).Sanitize()
 		}
 		if _, err := tx.Exec(ctx, "TRUNCATE "+strings.Join(ids, ", ")); err != nil {
-			return fmt.Errorf("rebuild %s: truncate: %w", p.name, err)
+			return liveness{}, fmt.Errorf("rebuild %s: truncate: %w", p.name, err)
 		}
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM projection_parked WHERE projection = $1`, p.name); err != nil {
-		return fmt.Errorf("rebuild %s: clear parked: %w", p.name, err)
+		return liveness{}, fmt.Errorf("rebuild %s: clear parked: %w", p.name, err)
 	}
 	if err := storeCheckpoint(ctx, tx, p.name, eventstore.Start); err != nil {
-		return fmt.Errorf("rebuild %s: %w", p.name, err)
+		return liveness{}, fmt.Errorf("rebuild %s: %w", p.name, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("rebuild %s: commit reset: %w", p.name, err)
+		return liveness{}, fmt.Errorf("rebuild %s: commit reset: %w", p.name, err)
 	}
-	r.reset(p.name)
-	return nil
+	return r.reset(p.name), nil
 }
 
 // catchUp applies the feed after p's stored checkpoint in batches of

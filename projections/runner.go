@@ -87,6 +87,9 @@ type Runner struct {
 	progress map[string]eventstore.Position
 	live     map[string]bool
 	changed  chan struct{}
+	// runs changes when a Run starts or ends, so a rebuild can tell
+	// whether the Run that saw its projection live is still the current one.
+	runs uint64
 }
 
 type projection struct {
@@ -192,6 +195,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		return ErrAlreadyRunning
 	}
 	defer r.running.Store(false)
+	r.mu.Lock()
+	r.runs++
+	r.mu.Unlock()
 	defer r.clearLive()
 	if len(r.order) == 0 {
 		// A Watermill router with no handlers never returns from Run.

@@ -25,7 +25,7 @@ func TestRunnerWithoutProjectionsStopsWithItsContext(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not return after its context ended")
 	}
 }

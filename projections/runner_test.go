@@ -49,6 +49,10 @@ func TestRunnerAppliesEveryEventOnceInOrder(t *testing.T) {
 		wg.Wait()
 		final := w.append(3) // after both writers, so it is the last position
 		waitFor(t, r, final)
+		// WaitFor promises the events are applied, not that the feed's
+		// caught-up marker, which follows the last event, was handled.
+		waitLive(t, r, a.name)
+		waitLive(t, r, b.name)
 
 		wantLog, wantCounts := expectedLog(t, e.store, nil)
 		for _, name := range []string{a.name, b.name} {
@@ -156,6 +160,19 @@ func waitLive(t *testing.T, r *Runner, name string) {
 	}
 }
 
+// backlog appends k events for a runner that starts next to apply in its
+// batched catch-up, and waits until the feed shows them. The PostgreSQL
+// store shows an event only once no older transaction is running anywhere
+// on the server (another package's test, say), and the catch-up reads only
+// what the feed shows: without the wait, part of the backlog could take the
+// live path instead.
+func backlog(t *testing.T, store eventstore.Store, w *feedWriter, k int) eventstore.Position {
+	t.Helper()
+	last := w.append(k)
+	readFinal(t, store, last)
+	return last
+}
+
 // attemptCounter counts Apply attempts per event number.
 type attemptCounter struct {
 	mu sync.Mutex
@@ -227,7 +244,7 @@ func TestRunnerParksAnEventItCannotApply(t *testing.T) {
 			return nil
 		}}
 		w := newFeedWriter(t, e.store, 3)
-		w.append(30)
+		backlog(t, e.store, w, 30)
 		r := e.runner(p)
 		start(t, r)
 		waitLive(t, r, "toy")
@@ -304,7 +321,7 @@ func TestRunnerRetriesATransientFailure(t *testing.T) {
 			return nil
 		}}
 		w := newFeedWriter(t, e.store, 3)
-		w.append(10)
+		backlog(t, e.store, w, 10)
 		r := e.runner(p)
 		start(t, r)
 		waitLive(t, r, "toy")
@@ -565,7 +582,7 @@ func TestRunnerParksAPanickingEvent(t *testing.T) {
 			return nil
 		}}
 		w := newFeedWriter(t, e.store, 2)
-		w.append(10)
+		backlog(t, e.store, w, 10)
 		r := e.runner(p)
 		start(t, r)
 		waitLive(t, r, "toy")
@@ -608,6 +625,68 @@ func TestTwoRunnersShareAProjection(t *testing.T) {
 		}
 		if got := dumpCounts(t, e.pool, "toy"); !reflect.DeepEqual(got, wantCounts) {
 			t.Fatalf("counts = %v, want %v", got, wantCounts)
+		}
+	})
+}
+
+// A rebuild of a live projection makes it not live while it replays, and
+// live again once the replay has reached the head: the feed's caught-up
+// marker came once, before the rebuild, and does not come again.
+func TestRebuildOfALiveProjectionEndsLive(t *testing.T) {
+	forEachStore(t, func(t *testing.T, sf storeFactory) {
+		e := newEnv(t, sf)
+		createToyTables(t, e.pool, "toy")
+		w := newFeedWriter(t, e.store, 3)
+		last := w.append(20)
+		replaying := make(chan struct{})
+		resume := make(chan struct{})
+		var rebuilding atomic.Bool
+		p := &toyProjection{name: "toy", hook: func(ctx context.Context, env event.Envelope) error {
+			if rebuilding.CompareAndSwap(true, false) {
+				close(replaying)
+				select {
+				case <-resume:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		}}
+		r := e.runner(p)
+		start(t, r)
+		waitFor(t, r, last)
+		waitLive(t, r, "toy")
+
+		rebuilding.Store(true)
+		done := make(chan error, 1)
+		go func() { done <- r.Rebuild(context.Background(), "toy") }()
+		select {
+		case <-replaying:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the rebuild never applied an event")
+		}
+		if st, err := r.Status(context.Background()); err != nil || st[0].Live {
+			t.Errorf("status during the rebuild = %+v, %v; want not live", st, err)
+		}
+		close(resume)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Rebuild: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("Rebuild did not return")
+		}
+		if st, err := r.Status(context.Background()); err != nil || !st[0].Live || st[0].Lag != 0 {
+			t.Fatalf("status after the rebuild = %+v, %v; want live, no lag", st, err)
+		}
+		// A rebuild without a running runner leaves it not live.
+		idle := e.runner(&toyProjection{name: "toy"})
+		if err := idle.Rebuild(context.Background(), "toy"); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := idle.Status(context.Background()); err != nil || st[0].Live {
+			t.Fatalf("status of a runner that does not run = %+v, %v; want not live", st, err)
 		}
 	})
 }
