@@ -50,7 +50,8 @@ type Subscription interface {
 type SubscriptionMessage struct {
 	Event *RecordedEvent
 	// CaughtUp is true when the subscriber has seen every event that was
-	// final when the signal was produced. Position is the last position
+	// final when the signal was produced, and every event committed before
+	// the subscription's first read. Position is the last position
 	// delivered (or the start position).
 	CaughtUp bool
 	Position Position

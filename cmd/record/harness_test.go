@@ -72,7 +72,7 @@ func startApp(t *testing.T, backend string) *app {
 			if err != nil {
 				t.Errorf("projection runner: %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Error("projection runner did not stop")
 		}
 		store.Close()
