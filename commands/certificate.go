@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -12,7 +14,6 @@ import (
 	"github.com/hbte/record/domain/claim"
 	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/enrollment"
-	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/project"
 	"github.com/hbte/record/eventstore"
 )
@@ -22,58 +23,67 @@ const certSerialKind = "certificate_serial"
 
 // CertSerialStream is the counter of certificate serials for one year and
 // training category. Each serial is one claim.Claimed event whose owner is
-// the certificate it numbers; the serial is the event's position. Appending
-// with the exact expected revision keeps serials unique on every backend,
-// and a retried issue finds its own claim instead of taking a second one.
+// the certificate it numbers; the serial is the event's revision + 1.
+// Appending with the exact expected revision keeps serials unique on every
+// backend. Only the stream's last event is read, so taking a serial costs
+// the same whatever the year's count.
 func CertSerialStream(year int, category project.Category) string {
 	return fmt.Sprintf("certserial-%04d-%02d", year, int(category))
 }
 
-// serialCounter is the counter aggregate. It lives here, not in domain:
-// it has no rule beyond "next free number", and reuses the claim events.
-type serialCounter struct {
-	event.Root
-	owners []uuid.UUID
-}
-
-func (c *serialCounter) Apply(e event.Event) {
-	if e, ok := e.(*claim.Claimed); ok {
-		c.owners = append(c.owners, e.Owner)
-	}
-}
-
-// take returns owner's serial, recording a new one if it has none.
-func (c *serialCounter) take(owner uuid.UUID) (int, error) {
-	for i, o := range c.owners {
-		if o == owner {
-			return i + 1, nil
-		}
-	}
-	if len(c.owners) >= enrollment.MaxSerial {
-		return 0, fmt.Errorf("certificate serials exhausted: %w", enrollment.ErrCertificateNumber)
-	}
-	c.Record(c, &claim.Claimed{Kind: certSerialKind, Owner: owner})
-	return len(c.owners), nil
-}
-
 var certNamespace = uuid.MustParse("3c1f9a0e-7d2b-4e8f-a6c5-1b9e0d4f2a77")
+
+// serialAttempts bounds the retries when other issues take serials at the
+// same moment.
+const serialAttempts = 50
 
 // certificateSerial takes the serial of the n-th certificate of an
 // enrollment (n counts earlier revoked ones, so a certificate issued again
-// after a corrected grade gets a new number).
+// after a corrected grade gets a new number). A retry right after a lost
+// answer finds its own claim at the end of the stream; a retry after other
+// issues took serials takes a new one, leaving a gap, which is harmless:
+// only the enrollment's single certificate event makes a number valid.
 func (h *Handlers) certificateSerial(ctx context.Context, actor access.Actor, year int, cat project.Category, eid uuid.UUID, n int) (int, error) {
 	owner := uuid.NewSHA1(certNamespace, []byte(eid.String()+"/"+strconv.Itoa(n)))
-	var serial int
-	_, _, err := Update(ctx, h.Repo, CertSerialStream(year, cat), func() *serialCounter { return &serialCounter{} }, true, h.plainWrite(ctx, actor),
-		func(c *serialCounter) error {
-			s, err := c.take(owner)
-			serial = s
-			return err
-		})
+	stream := CertSerialStream(year, cat)
+	meta, err := json.Marshal(h.plainWrite(ctx, actor).Meta)
 	if err != nil {
-		return 0, fmt.Errorf("certificate serial: %w", err)
+		return 0, err
 	}
-	return serial, nil
+	name, data, err := h.Repo.reg.Encode(&claim.Claimed{Kind: certSerialKind, Owner: owner})
+	if err != nil {
+		return 0, err
+	}
+	store := h.Repo.Store()
+	for attempt := 0; attempt < serialAttempts; attempt++ {
+		expected, next := eventstore.NoStream(), 1
+		last, err := store.ReadStream(ctx, stream, eventstore.ReadOptions{Direction: eventstore.Backwards, FromEnd: true, Max: 1})
+		switch {
+		case errors.Is(err, eventstore.ErrStreamNotFound):
+		case err != nil:
+			return 0, fmt.Errorf("certificate serial: %w", err)
+		case len(last) == 1:
+			env, err := Decode(h.Repo.reg, last[0])
+			if err != nil {
+				return 0, fmt.Errorf("certificate serial: %w", err)
+			}
+			if c, ok := env.Event.(*claim.Claimed); ok && c.Owner == owner {
+				return int(last[0].Revision) + 1, nil
+			}
+			expected, next = eventstore.Exact(last[0].Revision), int(last[0].Revision)+2
+		}
+		if next > enrollment.MaxSerial {
+			return 0, fmt.Errorf("certificate serials exhausted: %w", enrollment.ErrCertificateNumber)
+		}
+		_, err = store.Append(ctx, stream, expected, eventstore.EventData{ID: uuid.New(), Type: name, Data: data, Metadata: meta})
+		if err == nil {
+			return next, nil
+		}
+		if !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			return 0, fmt.Errorf("certificate serial: %w", err)
+		}
+	}
+	return 0, fmt.Errorf("certificate serial %s: %w", stream, &ConflictError{Stream: stream, Current: -1})
 }
 
 // complete brings the teacher's credit ledger and certificate in line with
