@@ -36,6 +36,7 @@ func areas(s *Service) []httpapi.Area {
 		&httpapi.TeacherArea{Cmd: s.Handlers},
 		&httpapi.TeacherReadArea{Cmd: s.Handlers, Q: s.Teachers},
 		&httpapi.MeArea{Q: s.Teachers},
+		&httpapi.OpsArea{Runner: s.Runner},
 		&httpapi.UnitArea{Cmd: s.Handlers, Regions: region.Default()},
 	}
 	as = append(as, enrollmentAreas(s)...)
