@@ -1,15 +1,15 @@
 package commands
 
-import "time"
+import (
+	"time"
 
-// ChinaTime is the users' civil time: UTC+8 all year (China has no daylight
-// saving), a fixed zone because tzdata may be missing on the server.
-var ChinaTime = time.FixedZone("CST", 8*3600)
+	"github.com/hbte/record/domain/ident"
+)
 
 // ChinaDate is the China calendar date of the instant t, held as UTC
 // midnight like every date in the domain.
 func ChinaDate(t time.Time) time.Time {
-	y, m, d := t.In(ChinaTime).Date()
+	y, m, d := t.In(ident.ChinaTime).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
@@ -19,7 +19,7 @@ func ChinaDate(t time.Time) time.Time {
 // after midnight does not.
 func CheckOnDate(d time.Time) CheckAt {
 	y, m, dd := d.Date()
-	endOfDay := time.Date(y, m, dd+1, 0, 0, 0, 0, ChinaTime).Add(-time.Nanosecond)
+	endOfDay := time.Date(y, m, dd+1, 0, 0, 0, 0, ident.ChinaTime).Add(-time.Nanosecond)
 	return CheckAt{Date: time.Date(y, m, dd, 0, 0, 0, 0, time.UTC), RecordAt: endOfDay.UTC()}
 }
 

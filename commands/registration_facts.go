@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/domain/registration"
 )
 
@@ -31,7 +32,7 @@ func (h *Handlers) updateRegFacts(ctx context.Context, actor access.Actor, teach
 
 // chinaNow is the handlers' clock in China time, for decisions that compare
 // a date with today.
-func (h *Handlers) chinaNow() time.Time { return h.Now().In(ChinaTime) }
+func (h *Handlers) chinaNow() time.Time { return h.Now().In(ident.ChinaTime) }
 
 // RecordAbsence records an absence (county admin); it returns its id.
 func (h *Handlers) RecordAbsence(ctx context.Context, actor access.Actor, teacherID uuid.UUID, a registration.Absence) (Result, uuid.UUID, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/hbte/record/domain/claim"
 	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/domain/registration"
 	"github.com/hbte/record/domain/teacher"
 	"github.com/hbte/record/eventstore/memory"
@@ -299,7 +300,7 @@ func TestChinaDayAroundMidnight(t *testing.T) {
 	f := newRegFixture(t)
 	ctx := context.Background()
 	id := f.teacher(t) // seeded on 2026-03-01 17:00 China time
-	china := commands.ChinaTime
+	china := ident.ChinaTime
 	dayD := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
 	f.clock.Set(time.Date(2026, 3, 1, 23, 30, 0, 0, china))

@@ -19,10 +19,6 @@ import (
 // DefaultIssuingBody is printed on certificates unless configured.
 const DefaultIssuingBody = "河北省中小学教师继续教育中心"
 
-// printZone is the time zone printed documents use: an event at 23:30 UTC
-// happened the next morning in Hebei. Fixed, so no tzdata is needed.
-var printZone = time.FixedZone("CST", 8*3600)
-
 var errNoPDF = &requestError{status: http.StatusServiceUnavailable, code: "pdf_unavailable", message: "证书字体未安装，暂时无法生成PDF"}
 
 func writePDF(w http.ResponseWriter, name string, buf *bytes.Buffer) error {
@@ -65,7 +61,7 @@ func (a *ProjectArea) noticePDF(w http.ResponseWriter, r *http.Request) error {
 	var buf bytes.Buffer
 	if err := a.PDF.ClassNotice(&buf, certpdf.ClassNotice{TeacherName: t.Profile().Name, Unit: t.UnitName(), ProjectName: d.Name,
 		Institution: asg.InstitutionName, ClassName: asg.ClassName, Start: d.Start, End: d.End, Hours: d.Hours,
-		ReportDate: n.ReportDate.In(printZone), ReportPlace: n.ReportPlace, Contact: n.Contact, Notes: n.Notes, IssuedOn: noticeDate(e).In(printZone)}); err != nil {
+		ReportDate: n.ReportDate.In(ident.ChinaTime), ReportPlace: n.ReportPlace, Contact: n.Contact, Notes: n.Notes, IssuedOn: noticeDate(e).In(ident.ChinaTime)}); err != nil {
 		return err
 	}
 	return writePDF(w, "开班通知-"+d.Name+".pdf", &buf)
@@ -118,7 +114,7 @@ func (a *ProjectArea) certificatePDF(w http.ResponseWriter, r *http.Request) err
 	var buf bytes.Buffer
 	if err := a.PDF.Certificate(&buf, certpdf.Certificate{TeacherName: t.Profile().Name, IDNumber: t.Profile().IDNumber, ProjectName: d.Name,
 		Institution: e.Assignment().InstitutionName, Start: d.Start, End: d.End, Hours: g.Hours, Credits: g.Credits,
-		Number: c.Number, VerificationCode: c.VerificationCode, VerificationURL: verify, IssuingBody: body, IssuedOn: c.IssuedAt.In(printZone)}); err != nil {
+		Number: c.Number, VerificationCode: c.VerificationCode, VerificationURL: verify, IssuingBody: body, IssuedOn: c.IssuedAt.In(ident.ChinaTime)}); err != nil {
 		return err
 	}
 	return writePDF(w, "结业证书-"+c.Number+".pdf", &buf)
@@ -188,6 +184,6 @@ func (a *ProjectArea) verifyCertificate(w http.ResponseWriter, r *http.Request) 
 	writeJSON(w, http.StatusOK, CertificateVerification{Valid: true, Number: c.Number, TeacherName: sso.MaskName(t.Profile().Name),
 		IDNumber: ident.MaskID(t.Profile().IDNumber), ProjectName: d.Name, Institution: e.Assignment().InstitutionName,
 		Start: d.Start.Format(time.DateOnly), End: d.End.Format(time.DateOnly), Hours: g.Hours, Credits: g.Credits,
-		IssuedOn: c.IssuedAt.In(printZone).Format(time.DateOnly)})
+		IssuedOn: c.IssuedAt.In(ident.ChinaTime).Format(time.DateOnly)})
 	return nil
 }

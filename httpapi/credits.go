@@ -22,6 +22,7 @@ import (
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/file"
+	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/domain/registration"
 	"github.com/hbte/record/httpapi/tabular"
 	"github.com/hbte/record/projections"
@@ -98,11 +99,7 @@ func creditQueryInt(r *http.Request, name string, def int) (int, error) {
 
 // creditParseDate reads a date-only request value.
 func creditParseDate(field, v string) (time.Time, error) {
-	d, err := time.Parse(time.DateOnly, strings.TrimSpace(v))
-	if err != nil {
-		return time.Time{}, domain.Invalid(field, "日期格式应为2006-01-02")
-	}
-	return d, nil
+	return ident.ParseDate(field, "日期", strings.TrimSpace(v))
 }
 
 // creditJurisdiction is the region an admin-type actor lists: their own, or a

@@ -14,6 +14,7 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/account"
+	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/projections"
 )
 
@@ -201,14 +202,12 @@ func parseTime(r *http.Request, name string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, v, chinaTime); err == nil {
+		if t, err := time.ParseInLocation(layout, v, ident.ChinaTime); err == nil {
 			return t, nil
 		}
 	}
 	return time.Time{}, badRequest("bad_"+name, name+" 应为日期（2006-01-02）或 RFC 3339 时间")
 }
-
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // keyFieldAudit: who changed which key field when, for auditors and admins
 // within their jurisdiction; ?format=csv downloads it.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -20,9 +19,6 @@ var auditCSVHeader = []string{
 	"时间", "事项", "教师编号", "教师姓名", "所在区县", "字段", "原值", "新值", "理由",
 	"更正申请编号", "异动编号", "操作人", "操作人角色", "操作人管辖区域", "事件编号",
 }
-
-// chinaTime is UTC+8 without a tzdata lookup: China has no daylight saving.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 // WriteKeyFieldAuditCSV writes the rows matching f as CSV: UTF-8 with a
 // byte-order mark (so Excel reads the Chinese correctly), Chinese headers,
@@ -88,7 +84,7 @@ func auditCSVRecord(a AuditEntry) []string {
 		county += " → " + regionText(a.CountyAfter)
 	}
 	return []string{
-		a.OccurredAt.In(chinaTime).Format("2006-01-02 15:04:05"),
+		a.OccurredAt.In(ident.ChinaTime).Format("2006-01-02 15:04:05"),
 		auditKind(a.EventType),
 		a.TeacherID.String(),
 		cell(a.TeacherName),

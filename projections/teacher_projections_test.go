@@ -711,7 +711,7 @@ func (s *scenario) checkAuditCSV(ctx context.Context, t *testing.T) {
 		t.Errorf("ID correction row = %v", fix)
 	}
 	// the first row is the earliest, in China time
-	if want := page.Entries[0].OccurredAt.In(chinaTime).Format("2006-01-02 15:04:05"); recs[1][0] != want {
+	if want := page.Entries[0].OccurredAt.In(ident.ChinaTime).Format("2006-01-02 15:04:05"); recs[1][0] != want {
 		t.Errorf("first time = %q, want %q", recs[1][0], want)
 	}
 	var transfer []string

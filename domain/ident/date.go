@@ -7,6 +7,10 @@ import (
 )
 
 // Date and month layouts stored in events and shown to users.
+// ChinaTime is the users' time zone (UTC+8, no daylight saving). A fixed
+// zone, so it needs no tzdata on the server.
+var ChinaTime = time.FixedZone("CST", 8*3600)
+
 const (
 	DateLayout  = "2006-01-02"
 	MonthLayout = "2006-01"
