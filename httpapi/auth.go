@@ -13,6 +13,7 @@ import (
 
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/eventstore"
 )
 
 var idNumberLike = regexp.MustCompile(`^[0-9]{17}[0-9xX]$`)
@@ -23,6 +24,16 @@ const (
 	principalKey ctxKey = iota
 	tokenKey
 )
+
+// WithPrincipal attaches an authenticated principal and its session token
+// to ctx (the web pages authenticate by cookie and use the same accessors).
+func WithPrincipal(ctx context.Context, p commands.Principal, token string) context.Context {
+	ctx = context.WithValue(ctx, principalKey, p)
+	return context.WithValue(ctx, tokenKey, token)
+}
+
+// ClientIP is the address the security audit and rate limits use.
+func ClientIP(r *http.Request) string { return clientIP(r) }
 
 // Principal returns the authenticated principal of a request.
 func Principal(ctx context.Context) (commands.Principal, bool) {
@@ -118,29 +129,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	login := strings.TrimSpace(req.Login)
-	if idNumberLike.MatchString(login) {
-		login = strings.ToUpper(login) // teachers log in with their ID number; accept a lowercase x
-	}
-	if login == "" || req.Password == "" {
-		return badRequest("missing_credentials", "请输入用户名和密码")
-	}
-	ip := clientIP(r)
-	p, lockedNow, err := s.Creds.Authenticate(r.Context(), login, req.Password)
-	entry := commands.SecurityEntry{AccountID: p.AccountID, Login: login, Role: string(p.Role), Action: commands.ActionLogin, Success: err == nil, IP: ip}
-	if err != nil {
-		entry.Detail = err.Error()
-		if lockedNow {
-			s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: login, Role: string(p.Role), Action: commands.ActionAccountLocked, Success: true, IP: ip, Detail: err.Error()})
-		}
-		s.audit(r, entry)
-		return err
-	}
-	tok, exp, err := s.Creds.NewSession(r.Context(), p.AccountID, ip, r.UserAgent())
+	p, tok, exp, err := s.Login(r, req.Login, req.Password)
 	if err != nil {
 		return err
 	}
-	s.audit(r, entry)
 	resp := loginResponse{Token: tok, ExpiresAt: exp, AccountID: p.AccountID.String(), Role: string(p.Role), RoleLabel: p.Role.Label(),
 		DisplayName: p.DisplayName, Jurisdiction: p.Jurisdiction, MustChangePassword: p.MustChangePassword}
 	if p.TeacherID != [16]byte{} {
@@ -151,15 +143,54 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// Login checks a login and password, records the attempt (and a lockout)
+// in the security audit and opens a session. The API and the web pages
+// both log in through it. Teachers log in with their ID number; a
+// lowercase x is accepted.
+func (s *Server) Login(r *http.Request, login, password string) (commands.Principal, string, time.Time, error) {
+	login = strings.TrimSpace(login)
+	if idNumberLike.MatchString(login) {
+		login = strings.ToUpper(login)
+	}
+	if login == "" || password == "" {
+		return commands.Principal{}, "", time.Time{}, badRequest("missing_credentials", "请输入用户名和密码")
+	}
+	ip := clientIP(r)
+	p, lockedNow, err := s.Creds.Authenticate(r.Context(), login, password)
+	entry := commands.SecurityEntry{AccountID: p.AccountID, Login: login, Role: string(p.Role), Action: commands.ActionLogin, Success: err == nil, IP: ip}
+	if err != nil {
+		entry.Detail = err.Error()
+		if lockedNow {
+			s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: login, Role: string(p.Role), Action: commands.ActionAccountLocked, Success: true, IP: ip, Detail: err.Error()})
+		}
+		s.audit(r, entry)
+		return p, "", time.Time{}, err
+	}
+	tok, exp, err := s.Creds.NewSession(r.Context(), p.AccountID, ip, r.UserAgent())
+	if err != nil {
+		return p, "", time.Time{}, err
+	}
+	s.audit(r, entry)
+	return p, tok, exp, nil
+}
+
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	tok, _ := r.Context().Value(tokenKey).(string)
-	if err := s.Creds.EndSession(r.Context(), tok); err != nil {
+	p, _ := Principal(r.Context())
+	if err := s.Logout(r, p, tok); err != nil {
 		return err
 	}
-	p, _ := Principal(r.Context())
-	s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: p.Login, Role: string(p.Role), Action: commands.ActionLogout, Success: true, IP: clientIP(r)})
 	http.SetCookie(w, &http.Cookie{Name: "session", Value: "", Path: "/", MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Logout ends a session and records it.
+func (s *Server) Logout(r *http.Request, p commands.Principal, token string) error {
+	if err := s.Creds.EndSession(r.Context(), token); err != nil {
+		return err
+	}
+	s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: p.Login, Role: string(p.Role), Action: commands.ActionLogout, Success: true, IP: clientIP(r)})
 	return nil
 }
 
@@ -175,14 +206,21 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, _ := Principal(r.Context())
 	tok, _ := r.Context().Value(tokenKey).(string)
-	res, err := s.Accounts.ChangePassword(r.Context(), p, req.OldPassword, req.NewPassword, tok)
-	s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: p.Login, Role: string(p.Role), Action: commands.ActionPasswordChange, Success: err == nil, IP: clientIP(r), Detail: errDetail(err)})
+	res, err := s.ChangePassword(r, p, tok, req.OldPassword, req.NewPassword)
 	if err != nil {
 		return err
 	}
 	WritePosition(w, res.Position)
 	writeJSON(w, http.StatusOK, map[string]any{"status": "changed", "position": res.Position.String()})
 	return nil
+}
+
+// ChangePassword changes the caller's own password, keeps the session it
+// was asked from and records the attempt.
+func (s *Server) ChangePassword(r *http.Request, p commands.Principal, token, oldPassword, newPassword string) (eventstore.AppendResult, error) {
+	res, err := s.Accounts.ChangePassword(r.Context(), p, oldPassword, newPassword, token)
+	s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: p.Login, Role: string(p.Role), Action: commands.ActionPasswordChange, Success: err == nil, IP: clientIP(r), Detail: errDetail(err)})
+	return res, err
 }
 
 func errDetail(err error) string {

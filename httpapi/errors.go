@@ -53,7 +53,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
-func (s *Server) classify(err error) (int, ErrorBody) {
+func (s *Server) classify(err error) (int, ErrorBody) { return Classify(err) }
+
+// Classify is the one mapping from errors to a status and a body; the web
+// pages use it too, so a refusal reads the same in JSON and in a page.
+func Classify(err error) (int, ErrorBody) {
 	var (
 		reqErr   *requestError
 		valErr   *domain.ValidationError

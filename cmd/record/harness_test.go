@@ -63,7 +63,7 @@ func startApp(t *testing.T, backend string) *app {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Runner.Run(ctx) }()
-	srv := httptest.NewServer(svc.HTTP)
+	srv := httptest.NewServer(svc.Handler)
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()

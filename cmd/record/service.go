@@ -21,6 +21,7 @@ import (
 	"github.com/hbte/record/httpapi"
 	"github.com/hbte/record/migrations"
 	"github.com/hbte/record/projections"
+	"github.com/hbte/record/web"
 )
 
 // Service is the whole application wired once: main and the end-to-end
@@ -38,7 +39,10 @@ type Service struct {
 	Handlers *commands.Handlers
 	Teachers *projections.TeacherQueries
 	HTTP     *httpapi.Server
-	Now      func() time.Time
+	Web      *web.Kit
+	// Handler serves the API and the pages: what the HTTP server runs.
+	Handler http.Handler
+	Now     func() time.Time
 }
 
 // Open connects, migrates and wires everything. The store is EventStoreDB
@@ -94,13 +98,14 @@ func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Sto
 		Log: log, Pool: pool, Creds: s.Creds, Security: s.Security, Waiter: s.Runner,
 		Accounts: s.Handlers, Areas: areas(s),
 	})
+	s.wireWeb()
 	return s
 }
 
 // Serve runs the projections and the HTTP server until ctx ends, then shuts
 // down gracefully.
 func (s *Service) Serve(ctx context.Context) error {
-	srv := &http.Server{Addr: s.Cfg.HTTPAddr, Handler: s.HTTP, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: s.Cfg.HTTPAddr, Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.Runner.Run(ctx) })
 	g.Go(func() error {
