@@ -33,7 +33,9 @@ func (s *Service) wireWeb() {
 			institutionpages.New(d), auditpages.New(d), registrarpages.New(d),
 		},
 	})
-	api, pages := s.HTTP, s.Web
+	// The API also takes the session cookie (so a page's download link
+	// works): refuse cross-site non-GET requests there too.
+	api, pages := http.NewCrossOriginProtection().Handler(s.HTTP), s.Web
 	s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAPIPath(r.URL.Path) {
 			api.ServeHTTP(w, r)
