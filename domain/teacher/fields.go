@@ -182,6 +182,19 @@ func IsOrdinaryField(field string) bool {
 	return ok && !s.key
 }
 
+// FieldDict is the code table of a coded field (its options in a form),
+// nil for a free-text field.
+func FieldDict(field string) *ident.Dict {
+	if s, ok := specByName[field]; ok {
+		return s.dict
+	}
+	return nil
+}
+
+// CorrectableByRequest reports whether a teacher may ask for a correction
+// of field: a key field that does not follow the unit.
+func CorrectableByRequest(field string) bool { return correctableByRequest(field) }
+
 // Get returns the stored value of field, "" for an unknown field.
 func (p Profile) Get(field string) string {
 	if s, ok := specByName[field]; ok {
