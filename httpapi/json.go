@@ -36,7 +36,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		return badRequest("malformed_json", "请求体只能包含一个 JSON 对象")
 	}
-	return nil
+	return cleanStrings(v)
 }
 
 func jsonError(err error) error {

@@ -90,6 +90,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.checkQuery)
 		r.Get("/openapi.yaml", serveOpenAPI)
 		r.Group(s.sessionRoutes)
 		for _, a := range cfg.Areas {

@@ -116,7 +116,7 @@ func (k *Kit) routes() http.Handler {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k.renderError(w, r, http.StatusForbidden, "请求被拒绝", "该表单不是从本站页面提交的（跨站请求），已拒绝。请回到本站页面重新操作。")
 	}))
-	r.Use(middleware.RequestID, securityHeaders, csrf.Handler, k.loadSession)
+	r.Use(middleware.RequestID, securityHeaders, csrf.Handler, k.checkText, k.loadSession)
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		panic(err)

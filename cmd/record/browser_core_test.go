@@ -162,3 +162,26 @@ func TestPagesHeadersAndCSRF(t *testing.T) {
 		t.Fatalf("dead session: %d %s", res.StatusCode, loc)
 	}
 }
+
+// Form fields and query strings of the pages pass the same text boundary
+// as the API: a control character is refused with a page that says so.
+func TestPagesRefuseControlCharacters(t *testing.T) {
+	a := demoApp(t)
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", "/login", "login=changan%00_admin&password=x"},
+		{"POST", "/login", "login=changan_admin&password=%07"},
+		{"GET", "/login?next=%00", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, a.srv.URL+tc.path, strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "不可见") {
+			t.Fatalf("%s %s %q: %d %s", tc.method, tc.path, tc.body, res.StatusCode, body)
+		}
+	}
+}

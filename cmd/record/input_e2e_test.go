@@ -62,6 +62,9 @@ func TestBadInputIsRefusedWithFieldAndReasonAndStoresNothing(t *testing.T) {
 		{"bad e-mail", with("email", "not-an-email"), 422, "validation_failed", "email"},
 		{"unknown ethnicity code", with("ethnicity", "77"), 422, "validation_failed", "ethnicity"},
 		{"no unit", with("unit_id", ""), 400, "bad_unit", ""},
+		{"NUL in a text field", with("native_place", "石家\x00庄"), 422, "validation_failed", "native_place"},
+		{"bell in a name", with("name", "孙\a丽"), 422, "validation_failed", "name"},
+		{"C1 control character", with("former_name", "孙\u0085丽"), 422, "validation_failed", "former_name"},
 		{"oversized body", with("native_place", strings.Repeat("河", 1<<19)), 413, "body_too_large", ""},
 	}
 	for _, tc := range cases {
@@ -92,6 +95,26 @@ func TestBadInputIsRefusedWithFieldAndReasonAndStoresNothing(t *testing.T) {
 	}
 	if r := admin.do("POST", "/api/v1/teachers", valid(), "Content-Type", "text/plain"); r.Status != 415 {
 		t.Fatalf("wrong content type: %d", r.Status)
+	}
+	// A query string is checked at the same boundary: no 500 from SQL.
+	for _, q := range []string{"/api/v1/teachers?name=%00", "/api/v1/accounts?login=%01", "/api/v1/projects?name=a%00b", "/api/v1/teachers?name=%zz"} {
+		if r := admin.do("GET", q, nil); r.Status != 400 {
+			t.Fatalf("GET %s: %d %s", q, r.Status, r.Body)
+		}
+	}
+	// Decomposed text is stored composed (NFC), so searches find it.
+	m := valid()
+	m["native_place"] = "e\u0301"
+	var reg struct{ ID string }
+	admin.must(201, "POST", "/api/v1/teachers", m).json(t, &reg)
+	var prof struct {
+		Profile struct {
+			NativePlace string `json:"native_place"`
+		} `json:"profile"`
+	}
+	admin.must(200, "GET", "/api/v1/teachers/"+reg.ID, nil).json(t, &prof)
+	if prof.Profile.NativePlace != "\u00e9" {
+		t.Fatalf("native_place stored as %q, want NFC", prof.Profile.NativePlace)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/hbte/record/domain"
+	"github.com/hbte/record/domain/text"
 )
 
 // Field is one column the caller understands. Key is the stable name used
@@ -259,14 +260,26 @@ func (b *builder) add(n int, rec []string) error {
 		return fmt.Errorf("%w: %w", ErrTooManyRows, domain.Invalid("file", fmt.Sprintf("数据不能超过%d行，请分批上传", b.lim.MaxRows)))
 	}
 	row := Row{Line: n, Values: map[string]string{}, Cells: rec}
+	bad := false
 	for i, key := range b.t.Keys {
 		switch {
 		case key == "":
 		case i >= len(rec): // Excel drops trailing empty cells
 			row.Values[key] = ""
 		default:
-			row.Values[key] = cleanCell(rec[i])
+			// The text boundary: a cell that cannot be stored (a NUL, a
+			// control character, broken encoding) refuses its row.
+			v, err := text.Clean(key, cleanCell(rec[i]))
+			if err != nil {
+				b.t.Errors = append(b.t.Errors, RowErrors(n, err)...)
+				bad = true
+				continue
+			}
+			row.Values[key] = v
 		}
+	}
+	if bad {
+		return nil
 	}
 	for _, f := range b.s.Fields {
 		if f.Required && row.Values[f.Key] == "" {

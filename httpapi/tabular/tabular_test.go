@@ -278,3 +278,28 @@ func TestRowErrors(t *testing.T) {
 		t.Error("nil error gave row errors")
 	}
 }
+
+// A cell that cannot be stored refuses its row with the field and the
+// reason; the other rows are read as usual, in NFC.
+func TestCellsPassTheTextBoundary(t *testing.T) {
+	in := "姓名,身份证号,手机号\n张\x00三,130102199001011235,13812341234\n李四,13010219900101124X,1\x07\ne\u0301,130102199001011235,\n"
+	tab, err := ReadCSV(strings.NewReader(in), schema, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := lines(tab); !reflect.DeepEqual(got, []int{4}) {
+		t.Fatalf("rows read: %v, want only row 4", got)
+	}
+	if got := tab.Rows[0].Values["name"]; got != "\u00e9" {
+		t.Fatalf("name %q, want NFC", got)
+	}
+	want := map[int]string{2: "name", 3: "mobile"}
+	if len(tab.Errors) != 2 {
+		t.Fatalf("errors: %+v", tab.Errors)
+	}
+	for _, e := range tab.Errors {
+		if want[e.Row] != e.Field || e.Reason == "" {
+			t.Fatalf("error %+v, want rows 2 (name) and 3 (mobile)", e)
+		}
+	}
+}
