@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain"
@@ -71,19 +73,40 @@ func (a *AppraisalArea) upload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	kind := appraisal.Kind(form.Get("kind"))
+	out, err := UploadAppraisalFile(r.Context(), a.Cmd, a.Files, actor, appraisal.Kind(form.Get("kind")), name, ct, data)
+	if err != nil {
+		return err
+	}
+	resp := UploadResponse{UploadRecorded: out.Batch, KindLabel: out.Batch.Kind.Label(), Repeated: out.Repeated}
+	if out.Batch.Rejected > 0 {
+		resp.ErrorReport = AppraisalErrorReportPath(out.Batch.BatchID)
+	}
+	status := http.StatusCreated
+	if out.Repeated {
+		status = http.StatusOK
+	}
+	WritePosition(w, out.Position)
+	w.Header().Set("Location", "/api/v1/appraisal-uploads/"+out.Batch.BatchID.String())
+	writeJSON(w, status, resp)
+	return nil
+}
+
+// UploadAppraisalFile reads an uploaded ethics or annual appraisal sheet
+// (CSV or XLSX), keeps the file by its hash (the batch event names it, and
+// the error report is rebuilt from it) and applies it as the county admin
+// actor: the API's upload and the county admin's web page both call it.
+func UploadAppraisalFile(ctx context.Context, cmd *commands.Handlers, files *commands.FileStore, actor access.Actor,
+	kind appraisal.Kind, name, contentType string, data []byte) (commands.UploadOutcome, error) {
 	if !kind.Valid() {
-		return domain.Invalid("kind", "上传类型应为 ethics（师德考核）或 annual（年度考核）")
+		return commands.UploadOutcome{}, domain.Invalid("kind", "上传类型应为 ethics（师德考核）或 annual（年度考核）")
 	}
 	t, err := tabular.Read(bytes.NewReader(data), name, appraisalSchema, tabular.Limits{})
 	if err != nil {
-		return err
+		return commands.UploadOutcome{}, err
 	}
-	// The file is kept by its hash: the batch event names it, and the error
-	// report is rebuilt from it.
-	ref, err := a.Files.Put(r.Context(), actor, commands.FileSheet, name, ct, data)
+	ref, err := files.Put(ctx, actor, commands.FileSheet, name, contentType, data)
 	if err != nil {
-		return err
+		return commands.UploadOutcome{}, err
 	}
 	in := commands.AppraisalUpload{Kind: kind, FileName: name, FileSHA256: ref.SHA256}
 	for _, row := range t.Rows {
@@ -95,22 +118,13 @@ func (a *AppraisalArea) upload(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range t.Errors {
 		in.ReadErrors = append(in.ReadErrors, domain.FieldError{Row: e.Row, Field: e.Field, Reason: e.Reason})
 	}
-	out, err := a.Cmd.UploadAppraisals(r.Context(), actor, in)
-	if err != nil {
-		return err
-	}
-	resp := UploadResponse{UploadRecorded: out.Batch, KindLabel: out.Batch.Kind.Label(), Repeated: out.Repeated}
-	if out.Batch.Rejected > 0 {
-		resp.ErrorReport = "/api/v1/appraisal-uploads/" + out.Batch.BatchID.String() + "/errors?format=xlsx"
-	}
-	status := http.StatusCreated
-	if out.Repeated {
-		status = http.StatusOK
-	}
-	WritePosition(w, out.Position)
-	w.Header().Set("Location", "/api/v1/appraisal-uploads/"+out.Batch.BatchID.String())
-	writeJSON(w, status, resp)
-	return nil
+	return cmd.UploadAppraisals(ctx, actor, in)
+}
+
+// AppraisalErrorReportPath is the download of a batch's per-row error
+// report (XLSX).
+func AppraisalErrorReportPath(batchID uuid.UUID) string {
+	return "/api/v1/appraisal-uploads/" + batchID.String() + "/errors?format=xlsx"
 }
 
 func (a *AppraisalArea) uploads(w http.ResponseWriter, r *http.Request) error {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -240,9 +241,23 @@ func (a *CreditArea) importRecords(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	t, err := tabular.Read(bytes.NewReader(data), name, creditImportSchema, tabular.Limits{})
+	rep, err := ImportCreditFile(r.Context(), a.Cmd, actor, form.Get("system"), name, data)
 	if err != nil {
 		return err
+	}
+	WritePosition(w, rep.Position)
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// ImportCreditFile reads an uploaded sheet of training records from an
+// earlier system (CSV or XLSX) and imports it as actor: the API's import
+// and the county admin's web page both call it. Rows the reader refuses
+// count as rejected rows of the file; errors are in row order.
+func ImportCreditFile(ctx context.Context, cmd *commands.Handlers, actor access.Actor, system, name string, data []byte) (commands.CreditImportReport, error) {
+	t, err := tabular.Read(bytes.NewReader(data), name, creditImportSchema, tabular.Limits{})
+	if err != nil {
+		return commands.CreditImportReport{}, err
 	}
 	rows := make([]commands.CreditImportRow, len(t.Rows))
 	for i, row := range t.Rows {
@@ -252,20 +267,17 @@ func (a *CreditArea) importRecords(w http.ResponseWriter, r *http.Request) error
 	}
 	ok := creditReadFailed(rows, t.Errors)
 	unread := len(rows) - len(ok)
-	rep, err := a.Cmd.ImportCredits(r.Context(), actor, form.Get("system"), ok)
+	rep, err := cmd.ImportCredits(ctx, actor, system, ok)
 	if err != nil {
-		return err
+		return rep, err
 	}
-	// Rows the reader refused count as rejected rows of the file.
 	rep.Rows += unread
 	rep.Rejected += unread
 	for _, e := range t.Errors {
 		rep.Errors = append(rep.Errors, domain.FieldError{Row: e.Row, Field: e.Field, Reason: e.Reason})
 	}
 	slices.SortStableFunc(rep.Errors, func(a, b domain.FieldError) int { return a.Row - b.Row })
-	WritePosition(w, rep.Position)
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return rep, nil
 }
 
 // creditReadFailed keeps the rows the reader found nothing wrong with; the

@@ -103,8 +103,12 @@ func (a *TeacherReadArea) roster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := a.Q.Roster(r.Context(), projections.RosterFilter{Jurisdiction: juris, UnitID: unitID,
-		Name: q.Get("name"), IDNumber: q.Get("id_number"), Limit: limit, Offset: offset})
+	f := projections.RosterFilter{Jurisdiction: juris, UnitID: unitID,
+		Name: q.Get("name"), IDNumber: q.Get("id_number"), Limit: limit, Offset: offset}
+	if format := q.Get("format"); format != "" && format != "json" {
+		return a.rosterExport(w, r, f, format)
+	}
+	p, err := a.Q.Roster(r.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -113,6 +117,40 @@ func (a *TeacherReadArea) roster(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, p)
 	return nil
+}
+
+// MaxRosterExport bounds one roster download; a larger region is exported
+// a county or a unit at a time.
+const MaxRosterExport = 50_000
+
+// rosterExport sends every teacher matching f (paging ignored) as CSV or
+// XLSX, masked like every list.
+func (a *TeacherReadArea) rosterExport(w http.ResponseWriter, r *http.Request, f projections.RosterFilter, format string) error {
+	if format != "csv" && format != "xlsx" {
+		return badRequest("bad_format", "format 应为 csv 或 xlsx")
+	}
+	header := []string{"姓名", "性别", "出生日期", "身份证件号码", "所在区县", "单位", "任教学段", "任教学科", "专业技术职务", "手机号码"}
+	var rows [][]string
+	f.Limit, f.Offset = projections.MaxPageSize, 0
+	for {
+		p, err := a.Q.Roster(r.Context(), f)
+		if err != nil {
+			return err
+		}
+		if p.Total > MaxRosterExport {
+			return domain.Invalid("jurisdiction", fmt.Sprintf("符合条件的教师有%d人，超过单次导出上限%d人，请按区县或单位分批导出", p.Total, MaxRosterExport))
+		}
+		for _, t := range p.Rows {
+			t = t.MaskedCopy()
+			rows = append(rows, []string{t.Name, ident.Gender.Label(t.Gender), t.BirthDate, t.IDNumber, t.CountyName, t.UnitName,
+				ident.TeachingStage.Label(t.MainStage), ident.Subject.Label(t.MainSubject), ident.ProfessionalTitle.Label(t.ProfessionalTitle), t.Mobile})
+		}
+		f.Offset += len(p.Rows)
+		if len(p.Rows) == 0 || f.Offset >= p.Total {
+			break
+		}
+	}
+	return creditWriteSheet(w, format, "教师名册", header, rows)
 }
 
 // profile shows a record, masked unless ?reveal=true by a role that needs
