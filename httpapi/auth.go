@@ -48,8 +48,9 @@ func ActorOf(r *http.Request) access.Actor {
 }
 
 func bearer(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		return strings.TrimSpace(strings.TrimPrefix(h, "Bearer "))
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
+		return strings.TrimSpace(h[7:])
 	}
 	if c, err := r.Cookie("session"); err == nil {
 		return c.Value
@@ -151,6 +152,12 @@ func (s *Server) Login(r *http.Request, login, password string) (commands.Princi
 	login = strings.TrimSpace(login)
 	if idNumberLike.MatchString(login) {
 		login = strings.ToUpper(login)
+		// The initial password is the ID's last six characters: accept a
+		// lowercase x there as the login does. A chosen password has at
+		// least eight characters, so no chosen password is rewritten.
+		if initial := commands.InitialPassword(login); strings.EqualFold(password, initial) {
+			password = initial
+		}
 	}
 	if login == "" || password == "" {
 		return commands.Principal{}, "", time.Time{}, badRequest("missing_credentials", "请输入用户名和密码")

@@ -18,8 +18,8 @@ import (
 // key and the same request returns the first response and changes nothing.
 const IdempotencyHeader = "Idempotency-Key"
 
-// maxIdempotentBody bounds what is read to fingerprint a request (uploads
-// included).
+// maxIdempotentBody bounds what is read to fingerprint an upload; a JSON
+// command is bounded by MaxBody before anything is buffered.
 const maxIdempotentBody = 32 << 20
 
 type storedResponse struct {
@@ -60,13 +60,17 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			s.writeError(w, r, badRequest("bad_idempotency_key", "Idempotency-Key 过长（最多200字符）"))
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxIdempotentBody+1))
+		limit := int64(maxIdempotentBody)
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			limit = MaxBody
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil {
 			s.writeError(w, r, badRequest("unreadable_body", "无法读取请求体"))
 			return
 		}
-		if len(body) > maxIdempotentBody {
-			s.writeError(w, r, &http.MaxBytesError{Limit: maxIdempotentBody})
+		if int64(len(body)) > limit {
+			s.writeError(w, r, &http.MaxBytesError{Limit: limit})
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

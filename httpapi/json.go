@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/hbte/record/domain"
@@ -53,7 +54,11 @@ func jsonError(err error) error {
 	case errors.As(err, &syntax):
 		return badRequest("malformed_json", fmt.Sprintf("JSON 格式错误（第 %d 字节附近）", syntax.Offset))
 	case errors.As(err, &typeErr):
-		return badRequest("malformed_json", "字段类型错误", domain.FieldError{Field: jsonPath(typeErr.Field), Reason: "应为 " + typeErr.Type.String()})
+		field := jsonPath(typeErr.Field)
+		if field == "" {
+			return badRequest("malformed_json", "请求体应为 JSON 对象")
+		}
+		return badRequest("malformed_json", "字段类型错误", domain.FieldError{Field: field, Reason: "应为" + jsonKind(typeErr.Type)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return badRequest("unknown_field", "不认识的字段", domain.FieldError{Field: name, Reason: "未知字段"})
@@ -74,4 +79,28 @@ func jsonPath(p string) string {
 		}
 	}
 	return strings.Join(out, ".")
+}
+
+// jsonKind names what a field should be in the user's words, never the Go
+// type behind it.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "文本"
+	case reflect.Bool:
+		return "true 或 false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "整数"
+	case reflect.Float32, reflect.Float64:
+		return "数字"
+	case reflect.Slice, reflect.Array:
+		return "数组"
+	case reflect.Map, reflect.Struct:
+		return "对象"
+	}
+	return "其他类型"
 }

@@ -80,7 +80,9 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{Config: cfg, log: cfg.Log}
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverer)
+	// Client addresses come from ClientAddr (trusted proxies only), applied
+	// by the wiring in front of the API and the pages alike.
+	r.Use(middleware.RequestID, s.logRequests, s.recoverer)
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, map[string]string{"status": "ok"}) })
 	r.Get("/readyz", s.readyz)
 	for _, a := range cfg.Areas {

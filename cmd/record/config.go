@@ -21,6 +21,9 @@ type Config struct {
 	FontPath      string // CERT_FONT: TrueType CJK font for certificates
 	PublicURL     string // PUBLIC_URL: base of links printed on certificates
 	DataDir       string // DATA_DIR: uploaded files (by content hash) and signing keys
+	// TrustedProxies (TRUSTED_PROXIES): CIDRs of reverse proxies whose
+	// X-Forwarded-For is believed; empty: none, the peer is the client.
+	TrustedProxies string
 }
 
 func ConfigFromEnv() Config {
@@ -32,14 +35,15 @@ func ConfigFromEnv() Config {
 	}
 	cost, _ := strconv.Atoi(get("BCRYPT_COST", "10"))
 	return Config{
-		DatabaseURL:   get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/record?sslmode=disable"),
-		EventStoreURL: get("EVENTSTORE_URL", ""),
-		HTTPAddr:      get("HTTP_ADDR", ":8080"),
-		LogLevel:      get("LOG_LEVEL", "info"),
-		BcryptCost:    cost,
-		FontPath:      get("CERT_FONT", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
-		PublicURL:     get("PUBLIC_URL", "http://localhost:8080"),
-		DataDir:       get("DATA_DIR", ".data"),
+		DatabaseURL:    get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/record?sslmode=disable"),
+		EventStoreURL:  get("EVENTSTORE_URL", ""),
+		HTTPAddr:       get("HTTP_ADDR", ":8080"),
+		LogLevel:       get("LOG_LEVEL", "info"),
+		BcryptCost:     cost,
+		FontPath:       get("CERT_FONT", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+		PublicURL:      get("PUBLIC_URL", "http://localhost:8080"),
+		DataDir:        get("DATA_DIR", ".data"),
+		TrustedProxies: get("TRUSTED_PROXIES", ""),
 	}
 }
 

@@ -48,6 +48,9 @@ type Service struct {
 // Open connects, migrates and wires everything. The store is EventStoreDB
 // when EVENTSTORE_URL is an esdb:// URL, PostgreSQL otherwise.
 func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
+	if _, err := httpapi.ParseTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
 	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)

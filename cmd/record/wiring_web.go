@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/hbte/record/commands"
+	"github.com/hbte/record/httpapi"
 	"github.com/hbte/record/projections"
 	"github.com/hbte/record/web"
 	"github.com/hbte/record/web/adminpages"
@@ -36,13 +37,18 @@ func (s *Service) wireWeb() {
 	// The API also takes the session cookie (so a page's download link
 	// works): refuse cross-site non-GET requests there too.
 	api, pages := http.NewCrossOriginProtection().Handler(s.HTTP), s.Web
-	s.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Open has refused a bad TRUSTED_PROXIES already; tests pass none.
+	trusted, err := httpapi.ParseTrustedProxies(s.Cfg.TrustedProxies)
+	if err != nil {
+		panic(err)
+	}
+	s.Handler = httpapi.ClientAddr(trusted)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAPIPath(r.URL.Path) {
 			api.ServeHTTP(w, r)
 			return
 		}
 		pages.ServeHTTP(w, r)
-	})
+	}))
 }
 
 func isAPIPath(p string) bool {
