@@ -129,7 +129,9 @@ func (a *ProjectArea) nominate(w http.ResponseWriter, r *http.Request) error {
 
 // --- decisions --------------------------------------------------------------------
 
-type enrollmentDecision struct {
+// EnrollmentDecision is one approval-queue decision (the API's bulk item,
+// the pages' queue forms).
+type EnrollmentDecision struct {
 	EnrollmentID  uuid.UUID `json:"enrollment_id"`
 	Decision      string    `json:"decision"` // approve | reject
 	Reason        string    `json:"reason,omitempty"`
@@ -138,27 +140,27 @@ type enrollmentDecision struct {
 }
 
 type enrollmentDecisions struct {
-	Items []enrollmentDecision `json:"items"`
+	Items []EnrollmentDecision `json:"items"`
 }
 
-// decide applies one approval-queue decision at the level the actor
-// reviews: a city admin reviewing a nomination to a project it does not
-// own acts as the city level, every other admin as the project's owner.
-func (a *ProjectArea) decide(ctx context.Context, actor access.Actor, d enrollmentDecision) (commands.Result, error) {
-	e, err := a.Cmd.LoadEnrollment(ctx, d.EnrollmentID)
+// DecideEnrollment applies one approval-queue decision at the level the
+// actor reviews: a city admin reviewing a nomination to a project it does
+// not own acts as the city level, every other admin as the project's owner.
+func DecideEnrollment(ctx context.Context, cmd *commands.Handlers, actor access.Actor, d EnrollmentDecision) (commands.Result, error) {
+	e, err := cmd.LoadEnrollment(ctx, d.EnrollmentID)
 	if err != nil {
 		return commands.Result{}, err
 	}
 	cityLevel := actor.Role == access.RoleCityAdmin && e.ProjectOwner() != actor.Jurisdiction
 	switch {
 	case d.Decision == "approve" && cityLevel:
-		return a.Cmd.CityApprove(ctx, actor, d.EnrollmentID)
+		return cmd.CityApprove(ctx, actor, d.EnrollmentID)
 	case d.Decision == "reject" && cityLevel:
-		return a.Cmd.CityReject(ctx, actor, d.EnrollmentID, d.Reason)
+		return cmd.CityReject(ctx, actor, d.EnrollmentID, d.Reason)
 	case d.Decision == "approve":
-		return a.Cmd.Approve(ctx, actor, d.EnrollmentID, d.InstitutionID, d.ClassID)
+		return cmd.Approve(ctx, actor, d.EnrollmentID, d.InstitutionID, d.ClassID)
 	case d.Decision == "reject":
-		return a.Cmd.Reject(ctx, actor, d.EnrollmentID, d.Reason)
+		return cmd.Reject(ctx, actor, d.EnrollmentID, d.Reason)
 	}
 	return commands.Result{}, domain.Invalid("decision", "应为 approve 或 reject")
 }
@@ -175,7 +177,7 @@ func (a *ProjectArea) decideMany(w http.ResponseWriter, r *http.Request) error {
 	b := &bulk{s: a.s}
 	var last error
 	for _, d := range req.Items {
-		res, err := a.decide(ctx, ActorOf(r), d)
+		res, err := DecideEnrollment(ctx, a.Cmd, ActorOf(r), d)
 		b.add(d.EnrollmentID.String(), res, err)
 		last = err
 	}
@@ -349,23 +351,34 @@ func (a *ProjectArea) publishClassNotice(w http.ResponseWriter, r *http.Request)
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	actor := ActorOf(r)
+	b := &bulk{s: a.s}
+	if err := PublishClassNotice(r.Context(), a.Cmd, a.Q, ActorOf(r), projectID, classID, req.notice(), b.add); err != nil {
+		return err
+	}
+	return b.write(w, nil)
+}
+
+// PublishClassNotice publishes one notice to every trainee of a class who
+// awaits it (approved, or with an older notice), as the institution actor;
+// each reports every trainee's outcome (key: the enrollment id). The API
+// and the institution's page both call it.
+func PublishClassNotice(ctx context.Context, cmd *commands.Handlers, q *projections.EnrollmentQueries, actor access.Actor,
+	projectID, classID uuid.UUID, n enrollment.Notice, each func(key string, res commands.Result, err error)) error {
 	if actor.Role != access.RoleInstitution {
 		return fmt.Errorf("%w: class notices are published by the institution", access.ErrForbidden)
 	}
-	roster, err := a.Q.Roster(r.Context(), actor, projectID, classID, "")
+	roster, err := q.Roster(ctx, actor, projectID, classID, "")
 	if err != nil {
 		return err
 	}
-	b := &bulk{s: a.s}
 	for _, e := range roster {
 		if e.Stage != string(enrollment.StageApproved) && e.Stage != string(enrollment.StageNoticePublished) {
 			continue
 		}
-		res, err := a.Cmd.PublishNotice(commands.WithRequest(r.Context(), rowRequest(r.Context())), actor, e.ID, req.notice())
-		b.add(e.ID.String(), res, err)
+		res, err := cmd.PublishNotice(commands.WithRequest(ctx, rowRequest(ctx)), actor, e.ID, n)
+		each(e.ID.String(), res, err)
 	}
-	return b.write(w, nil)
+	return nil
 }
 
 // --- personal space ----------------------------------------------------------------

@@ -35,6 +35,17 @@ var gradeSchema = tabular.Schema{Fields: []tabular.Field{
 	{Key: "online", Label: "网络学习成绩", Aliases: []string{"线上成绩", "网络学习", "online_score", "online"}},
 }}
 
+// GradeFieldLabel is the column title of a grade file's field key (for
+// showing a row error's field), the key itself when unknown.
+func GradeFieldLabel(key string) string {
+	for _, f := range gradeSchema.Fields {
+		if f.Key == key {
+			return f.Label
+		}
+	}
+	return key
+}
+
 // maxUpload bounds a grade file.
 const maxUpload = 10 << 20
 
@@ -55,9 +66,10 @@ type GradeUploadResponse struct {
 	Position       string             `json:"position,omitempty"`
 }
 
-// uploadFile reads the file of a multipart form (field "file") or a raw
-// body named by ?filename=.
-func uploadFile(w http.ResponseWriter, r *http.Request) (string, []byte, error) {
+// UploadFile reads the file of a multipart form (field "file") or a raw
+// body named by ?filename=: the API's grade upload and the pages' upload
+// form read it the same way.
+func UploadFile(w http.ResponseWriter, r *http.Request) (string, []byte, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload+1<<16)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		f, hdr, err := r.FormFile("file")
@@ -102,26 +114,45 @@ func (a *ProjectArea) uploadGrades(w http.ResponseWriter, r *http.Request) error
 	if actor.Role != access.RoleInstitution {
 		return fmt.Errorf("%w: grades are uploaded by the training institution", access.ErrForbidden)
 	}
-	name, data, err := uploadFile(w, r)
+	name, data, err := UploadFile(w, r)
 	if err != nil {
 		return err
+	}
+	out, last, err := a.s.ImportGrades(r.Context(), a.Cmd, actor, projectID, name, data)
+	if err != nil {
+		return err
+	}
+	WritePosition(w, last)
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// ImportGrades posts the grades of an uploaded file (name, data) for one
+// project, as the institution actor: the API's upload and the
+// institution's page both call it. Rows with errors are kept as a
+// downloadable report (ErrorReport) for the principal of ctx. last is the
+// position of the newest event written (zero when none).
+func (s *Server) ImportGrades(ctx context.Context, cmd *commands.Handlers, actor access.Actor, projectID uuid.UUID, name string, data []byte) (GradeUploadResponse, eventstore.Position, error) {
+	var last eventstore.Position
+	if actor.Role != access.RoleInstitution {
+		return GradeUploadResponse{}, last, fmt.Errorf("%w: grades are uploaded by the training institution", access.ErrForbidden)
 	}
 	table, err := tabular.Read(bytes.NewReader(data), name, gradeSchema, tabular.Limits{MaxBytes: maxUpload})
 	if err != nil {
-		return err
+		return GradeUploadResponse{}, last, err
 	}
+	g := gradeImport{s: s, cmd: cmd}
 	out := GradeUploadResponse{Rows: len(table.Rows), Errors: append([]tabular.RowError{}, table.Errors...), UnknownColumns: table.Unknown}
 	bad := map[int]bool{}
 	for _, e := range table.Errors {
 		bad[e.Row] = true
 	}
 	seen := map[string]int{}
-	var last eventstore.Position
 	for _, row := range table.Rows {
 		if bad[row.Line] {
 			continue
 		}
-		errs := a.gradeRow(r, actor, projectID, row, seen, &out, &last)
+		errs := g.gradeRow(ctx, actor, projectID, row, seen, &out, &last)
 		if len(errs) > 0 {
 			out.Errors = append(out.Errors, errs...)
 			bad[row.Line] = true
@@ -129,24 +160,27 @@ func (a *ProjectArea) uploadGrades(w http.ResponseWriter, r *http.Request) error
 	}
 	out.Failed = len(bad)
 	if out.Failed > 0 {
-		id, err := a.storeReport(r, name, table, out.Errors)
+		id, err := g.storeReport(ctx, name, table, out.Errors)
 		if err != nil {
-			return err
+			return GradeUploadResponse{}, last, err
 		}
 		out.ErrorReport = "/api/v1/uploads/" + id.String() + "/report"
 	}
-	WritePosition(w, last)
 	if !last.IsZero() {
 		out.Position = last.String()
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, last, nil
+}
+
+// gradeImport is one grade upload's dependencies.
+type gradeImport struct {
+	s   *Server
+	cmd *commands.Handlers
 }
 
 // gradeRow posts one row; it returns the row's errors, all of them the
 // row shows (a bad score and an unknown trainee are reported together).
-func (a *ProjectArea) gradeRow(r *http.Request, actor access.Actor, projectID uuid.UUID, row tabular.Row, seen map[string]int, out *GradeUploadResponse, last *eventstore.Position) []tabular.RowError {
-	ctx := r.Context()
+func (a gradeImport) gradeRow(ctx context.Context, actor access.Actor, projectID uuid.UUID, row tabular.Row, seen map[string]int, out *GradeUploadResponse, last *eventstore.Position) []tabular.RowError {
 	var errs []tabular.RowError
 	offline, e1 := parseScore(row, "offline")
 	online, e2 := parseScore(row, "online")
@@ -159,7 +193,7 @@ func (a *ProjectArea) gradeRow(r *http.Request, actor access.Actor, projectID uu
 	if rerr != nil {
 		return append(errs, *rerr)
 	}
-	e, err := a.Cmd.LoadEnrollment(ctx, eid)
+	e, err := a.cmd.LoadEnrollment(ctx, eid)
 	if err != nil {
 		return append(errs, a.rowError(row.Line, err)...)
 	}
@@ -167,7 +201,7 @@ func (a *ProjectArea) gradeRow(r *http.Request, actor access.Actor, projectID uu
 	if !e.IsInstitution(actor) {
 		return append(errs, tabular.RowError{Row: row.Line, Reason: "该学员不在本机构的班级中"})
 	}
-	t, err := a.Cmd.LoadTeacher(ctx, e.TeacherID())
+	t, err := a.cmd.LoadTeacher(ctx, e.TeacherID())
 	if err != nil {
 		return append(errs, a.rowError(row.Line, err)...)
 	}
@@ -182,7 +216,7 @@ func (a *ProjectArea) gradeRow(r *http.Request, actor access.Actor, projectID uu
 	if len(errs) > 0 {
 		return errs
 	}
-	res, outcome, err := a.Cmd.PostGrade(commands.WithRequest(ctx, rowRequest(ctx)), actor, eid, offline, online)
+	res, outcome, err := a.cmd.PostGrade(commands.WithRequest(ctx, rowRequest(ctx)), actor, eid, offline, online)
 	if err != nil {
 		return a.rowError(row.Line, err)
 	}
@@ -200,13 +234,13 @@ func (a *ProjectArea) gradeRow(r *http.Request, actor access.Actor, projectID uu
 // rowEnrollment resolves the enrollment a row names: the enrollment number
 // when given (it must belong to this project), else the ID number. It
 // returns the field that named it.
-func (a *ProjectArea) rowEnrollment(ctx context.Context, projectID uuid.UUID, row tabular.Row) (uuid.UUID, string, *tabular.RowError) {
+func (a gradeImport) rowEnrollment(ctx context.Context, projectID uuid.UUID, row tabular.Row) (uuid.UUID, string, *tabular.RowError) {
 	if raw := strings.TrimSpace(row.Get("enrollment_id")); raw != "" {
 		eid, err := uuid.Parse(raw)
 		if err != nil {
 			return uuid.Nil, "", &tabular.RowError{Row: row.Line, Field: "enrollment_id", Reason: "报名编号格式错误"}
 		}
-		e, err := a.Cmd.LoadEnrollment(ctx, eid)
+		e, err := a.cmd.LoadEnrollment(ctx, eid)
 		if err != nil || e.ProjectID() != projectID {
 			return uuid.Nil, "", &tabular.RowError{Row: row.Line, Field: "enrollment_id", Reason: "报名编号不属于本项目"}
 		}
@@ -216,7 +250,7 @@ func (a *ProjectArea) rowEnrollment(ctx context.Context, projectID uuid.UUID, ro
 	if idNumber == "" {
 		return uuid.Nil, "", &tabular.RowError{Row: row.Line, Field: "id_number", Reason: "报名编号和身份证号至少填写一项"}
 	}
-	teacherID, err := a.Cmd.TeacherByIDNumber(ctx, idNumber)
+	teacherID, err := a.cmd.TeacherByIDNumber(ctx, idNumber)
 	if err != nil {
 		return uuid.Nil, "", &tabular.RowError{Row: row.Line, Field: "id_number", Reason: "查无此身份证号的教师"}
 	}
@@ -278,7 +312,7 @@ func rowRequest(ctx context.Context) commands.Request {
 
 // rowError turns a command error into the row's reasons: the domain's
 // field reasons for invalid input, the user message otherwise.
-func (a *ProjectArea) rowError(line int, err error) []tabular.RowError {
+func (a gradeImport) rowError(line int, err error) []tabular.RowError {
 	var v *domain.ValidationError
 	switch {
 	case errors.As(err, &v):
@@ -299,7 +333,7 @@ func (a *ProjectArea) rowError(line int, err error) []tabular.RowError {
 
 // storeReport keeps the error report for the uploader to download, in the
 // format of the uploaded file.
-func (a *ProjectArea) storeReport(r *http.Request, name string, t *tabular.Table, errs []tabular.RowError) (uuid.UUID, error) {
+func (a gradeImport) storeReport(ctx context.Context, name string, t *tabular.Table, errs []tabular.RowError) (uuid.UUID, error) {
 	header, rows := tabular.ErrorReport(t, errs)
 	var buf bytes.Buffer
 	ext := strings.ToLower(filepath.Ext(name))
@@ -316,9 +350,9 @@ func (a *ProjectArea) storeReport(r *http.Request, name string, t *tabular.Table
 		}
 	}
 	id := uuid.New()
-	p, _ := Principal(r.Context())
+	p, _ := Principal(ctx)
 	base := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
-	if _, err := a.s.Pool.Exec(r.Context(), `INSERT INTO upload_reports (report_id, account_id, filename, content_type, body)
+	if _, err := a.s.Pool.Exec(ctx, `INSERT INTO upload_reports (report_id, account_id, filename, content_type, body)
 		VALUES ($1, $2, $3, $4, $5)`, id, p.AccountID, base+"-错误报告"+ext, ctype, buf.Bytes()); err != nil {
 		return uuid.Nil, fmt.Errorf("store error report: %w", err)
 	}
