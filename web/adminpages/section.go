@@ -1,4 +1,8 @@
-// Package adminpages is the web section of one role (see package web).
+// Package adminpages is the workspace of the city admin and the province
+// project admin: the approval queue, projects (create, classes, quotas,
+// lifecycle), statistics per county and, for the province, the register of
+// training institutions. Every write goes through the command handlers,
+// which check the jurisdiction; pages that only read check the role first.
 package adminpages
 
 import (
@@ -16,7 +20,7 @@ import (
 //go:embed views
 var views embed.FS
 
-// Section is the role's pages.
+// Section is the city and province admins' pages.
 type Section struct {
 	web.Deps
 	k     *web.Kit
@@ -26,12 +30,19 @@ type Section struct {
 // New builds the section on the shared command handlers and queries.
 func New(d web.Deps) *Section { return &Section{Deps: d} }
 
-// Nav is the header's links for the role.
+// Nav is the header's links: both roles review and follow projects; the
+// province also keeps the institution register.
 func (s *Section) Nav(p commands.Principal) []web.NavItem {
-	if p.Role != access.RoleCityAdmin {
-		return nil
+	switch p.Role {
+	case access.RoleCityAdmin:
+		return []web.NavItem{{Label: "工作台", Href: "/admin"}, {Label: "审核队列", Href: "/admin/queue"},
+			{Label: "培训项目", Href: "/admin/projects"}, {Label: "分区县统计", Href: "/admin/stats"}}
+	case access.RoleProvinceAdmin:
+		return []web.NavItem{{Label: "工作台", Href: "/admin"}, {Label: "审核队列", Href: "/admin/queue"},
+			{Label: "培训项目", Href: "/admin/projects"}, {Label: "分区县统计", Href: "/admin/stats"},
+			{Label: "承培机构", Href: "/admin/institutions"}}
 	}
-	return []web.NavItem{{Label: "工作台", Href: "/admin"}}
+	return nil
 }
 
 // Routes mounts the pages; the kit parses the views once, at start.
@@ -41,13 +52,73 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		panic(err)
 	}
 	s.k, s.views = k, k.MustParse(sub)
-	r.Get("/admin", s.home)
+	r.Route("/admin", func(r chi.Router) {
+		r.Use(s.adminOnly)
+		r.Get("/", s.home)
+		r.Get("/queue", s.queue)
+		r.Post("/queue/decide", s.decideOne)
+		r.Post("/queue/bulk", s.decideMany)
+		r.Get("/projects", s.projects)
+		r.Get("/projects/{id}", s.project)
+		r.Post("/projects/{id}/classes", s.addClass)
+		r.Post("/projects/{id}/institutions", s.addInstitution)
+		r.Post("/projects/{id}/quota", s.setQuota)
+		r.Post("/projects/{id}/lifecycle", s.lifecycle)
+		r.Post("/projects/{id}/cancel", s.cancel)
+		r.Get("/stats", s.stats)
+		r.Group(func(r chi.Router) {
+			r.Use(s.provinceOnly)
+			r.Get("/projects/new", s.newProject)
+			r.Post("/projects", s.createProject)
+			r.Get("/institutions", s.institutions)
+			r.Post("/institutions", s.registerInstitution)
+			r.Post("/institutions/{id}/accounts", s.institutionAccount)
+		})
+	})
+}
+
+// adminOnly lets the city and province admins in; anyone else gets the
+// 403 page before anything is loaded.
+func (s *Section) adminOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if role := web.Principal(r).Role; role != access.RoleCityAdmin && role != access.RoleProvinceAdmin {
+			s.k.Fail(w, r, access.ErrForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Section) provinceOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if web.Principal(r).Role != access.RoleProvinceAdmin {
+			s.k.Fail(w, r, access.ErrForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isProvince(r *http.Request) bool { return web.Principal(r).Role == access.RoleProvinceAdmin }
+
+type homeData struct {
+	Province bool
+	Queue    int
+	Projects []projectRow
 }
 
 func (s *Section) home(w http.ResponseWriter, r *http.Request) {
-	if web.Principal(r).Role != access.RoleCityAdmin {
-		s.k.Fail(w, r, access.ErrForbidden)
+	actor := web.Actor(r)
+	queue, err := s.Enrollments.Queue(r.Context(), actor, [16]byte{})
+	if err != nil {
+		s.k.Fail(w, r, err)
 		return
 	}
-	s.views.Render(w, r, http.StatusOK, "home", web.Page{Title: "工作台"})
+	list, _, err := s.listProjects(r, projectQuery{Limit: 5})
+	if err != nil {
+		s.k.Fail(w, r, err)
+		return
+	}
+	s.views.Render(w, r, http.StatusOK, "home", web.Page{Title: "工作台",
+		Data: homeData{Province: isProvince(r), Queue: len(queue), Projects: list}})
 }

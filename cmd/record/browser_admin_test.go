@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// City and province: 张伟's nomination (桥西区, the demo's) waits for the
+// city; sjz_admin approves it from the queue after a reject without a
+// reason is refused; hb_admin approves it with the bulk form and assigns
+// the class; then hb_admin creates a project (a refused form keeps what
+// was typed and names the field), adds a class and a quota and opens it.
+func TestBrowserCityProvinceStory(t *testing.T) {
+	a := demoApp(t)
+
+	city := a.newPerson("石家庄市管理员")
+	city.loginChanged("sjz_admin", DemoPassword, "Shijia#2026")
+	if got := city.path(); got != "/admin" {
+		t.Fatalf("the city admin lands on %s, want /admin", got)
+	}
+	city.see("待审核", "去审核")
+	city.click("审核队列")
+	city.seeIn("张伟", "2026年省培计划初中骨干教师培训")
+	city.seeIn("张伟", "河北省石家庄市桥西区")
+	city.notSee("13010419920107035") // the ID number is masked
+	city.notSee("承培机构")              // the city does not assign classes
+	city.shot("city-queue")
+
+	// Rejecting needs a reason: the row says so and nothing changes.
+	city.clickIn("张伟", "退回")
+	city.see("退回须填写原因")
+	city.seeIn("张伟", "区县已推荐")
+
+	city.clickIn("张伟", "通过")
+	city.see("已通过：张伟", "暂无待审核的推荐")
+	// The province admin's pages are not the city's.
+	city.open("/admin/projects/new")
+	city.see("无权访问")
+	city.open("/admin/stats")
+	if got := rowCells(city, "河北省石家庄市桥西区"); strings.Join(got, "|") != "河北省石家庄市桥西区|1|0|0|0|0|0" {
+		t.Fatalf("the city's statistics of 桥西区: %q", got)
+	}
+
+	prov := a.newPerson("省项目管理员")
+	prov.loginChanged("hb_admin", DemoPassword, "Hebei#2026pm")
+	prov.click("审核队列")
+	prov.seeIn("张伟", "市级已审核")
+	// Bulk: tick the row, pick the class, approve.
+	prov.click("批量通过")
+	prov.see("请先勾选要审核的记录")
+	prov.check("张伟")
+	prov.click("批量通过")
+	prov.see("请选择分配的班级")
+	prov.check("张伟")
+	prov.fillIn("批量审核", "分配班级", "河北师范大学继续教育学院 · 初中语文一班")
+	prov.click("批量通过")
+	prov.see("已通过 1 条", "暂无待审核的推荐")
+	prov.open("/admin/stats")
+	if got := rowCells(prov, "河北省石家庄市桥西区"); strings.Join(got, "|") != "河北省石家庄市桥西区|1|1|0|0|0|0" {
+		t.Fatalf("the province's statistics of 桥西区 after approval: %q", got)
+	}
+	if got := rowCells(prov, "合计"); strings.Join(got, "|") != "合计|3|3|0|0|1|1" {
+		t.Fatalf("the province's totals: %q", got)
+	}
+
+	// The projects list and a new project.
+	prov.click("培训项目")
+	prov.see("2026年省培计划初中骨干教师培训", "遴选中")
+	prov.shot("province-projects")
+	prov.click("新建项目")
+	prov.fill("项目名称", "2026年省培计划小学数学骨干教师培训")
+	prov.fill("年度", "2026")
+	prov.fill("项目性质", "市培") // does not fit category 20
+	prov.fill("培训类别", "20 省级")
+	prov.fill("培训形式", "4 混合式培训")
+	prov.fill("开始日期", "2026-08-03")
+	prov.fill("结束日期", "2026-08-12")
+	prov.fill("学时", "60")
+	prov.fill("学分", "6")
+	prov.check("河北师范大学继续教育学院")
+	prov.click("创建项目")
+	prov.see("与项目性质“市培”不符")
+	if v := eval[string](prov, `document.getElementById("p-name").value`); v != "2026年省培计划小学数学骨干教师培训" {
+		t.Fatalf("the refused form lost the name: %q", v)
+	}
+	if v := eval[string](prov, `document.getElementById("p-hours").value`); v != "60" {
+		t.Fatalf("the refused form lost the hours: %q", v)
+	}
+	if !eval[bool](prov, `[...document.querySelectorAll('input[name=institutions]')].some(e => e.checked)`) {
+		t.Fatal("the refused form lost the ticked institution")
+	}
+	prov.shot("province-project-new")
+	prov.fill("项目性质", "省培")
+	prov.click("创建项目")
+	prov.see("项目已创建", "2026年省培计划小学数学骨干教师培训", "草稿", "混合式培训", "60 学时 / 6 学分")
+
+	prov.fill("班级名称", "小学数学一班")
+	prov.click("添加班级")
+	prov.see("班级已添加")
+	prov.seeIn("小学数学一班", "河北师范大学继续教育学院")
+
+	prov.fill("地区", "130102")
+	prov.fill("名额", "-1")
+	prov.click("设置名额")
+	prov.see("名额不能为负数")
+	prov.fill("名额", "5")
+	prov.click("设置名额")
+	prov.see("名额已设置")
+	if got := rowCells(prov, "河北省石家庄市长安区"); strings.Join(got, "|") != "河北省石家庄市长安区|5" {
+		t.Fatalf("the quota row: %q", got)
+	}
+
+	prov.click("开放遴选")
+	prov.see("项目已开放遴选", "遴选中")
+	if strings.Contains(prov.path(), "/new") {
+		t.Fatalf("still on the create form: %s", prov.path())
+	}
+
+	// The county sees the new project open for its nominations.
+	county := a.newPerson("长安区管理员")
+	county.loginChanged("changan_admin", DemoPassword, "Changan#2026")
+	county.open("/admin")
+	county.see("无权访问")
+}
+
+// rowCells is the text of each cell of the table row that contains text.
+func rowCells(p *person, text string) []string {
+	p.t.Helper()
+	p.see(text)
+	return eval[[]string](p, fmt.Sprintf(`(function(){
+	  const rows = [...document.querySelectorAll("tr")].filter(r => r.innerText.includes(%q));
+	  if (!rows.length) return [];
+	  return [...rows[0].children].map(c => c.innerText.trim());
+	})()`, text))
+}
