@@ -88,7 +88,9 @@ func (k *Kit) Funcs() template.FuncMap {
 			}
 			return strconv.FormatFloat(*f, 'f', -1, 64)
 		},
-		"query": func(base url.Values, kv ...string) string {
+		// query builds a query string; template.URL so html/template does
+		// not percent-encode its & and = after the "?" of an href.
+		"query": func(base url.Values, kv ...string) template.URL {
 			q := url.Values{}
 			for k, v := range base {
 				q[k] = append([]string(nil), v...)
@@ -100,7 +102,7 @@ func (k *Kit) Funcs() template.FuncMap {
 					q.Set(kv[i], kv[i+1])
 				}
 			}
-			return q.Encode()
+			return template.URL(q.Encode())
 		},
 		"dict": func(pairs ...any) map[string]any {
 			m := map[string]any{}
