@@ -78,7 +78,9 @@ func (h *Handlers) CreateAccount(ctx context.Context, actor access.Actor, in New
 	}
 	p := Principal{AccountID: id, Login: a.Login(), Role: a.Role(), Jurisdiction: a.Jurisdiction(),
 		InstitutionID: a.InstitutionID(), DisplayName: a.DisplayName()}
-	if err := h.Creds.CreateAccount(ctx, p, pw, true); err != nil && !errors.Is(err, domain.ErrDuplicate) {
+	// The event is stored: finish even if the client has gone (the
+	// AccountProcess makes a placeholder row should this process die here).
+	if err := h.Creds.CreateAccount(context.WithoutCancel(ctx), p, pw, true); err != nil && !errors.Is(err, domain.ErrDuplicate) {
 		return Result{}, "", err
 	}
 	return result(id, res, a), pw, nil
@@ -104,7 +106,9 @@ func (h *Handlers) ChangePassword(ctx context.Context, p Principal, oldPassword,
 	if err != nil {
 		return res, err
 	}
-	return res, h.Creds.SetPassword(ctx, p.AccountID, newPassword, false, keepSession)
+	// The change is recorded: the new hash must follow even if the client
+	// has gone.
+	return res, h.Creds.SetPassword(context.WithoutCancel(ctx), p.AccountID, newPassword, false, keepSession)
 }
 
 // ResetTeacherPassword restores a teacher's initial password (county admin
@@ -118,11 +122,18 @@ func (h *Handlers) ResetTeacherPassword(ctx context.Context, actor access.Actor,
 	id := TeacherAccountID(teacherID)
 	stream := account.StreamName(id)
 	a, res, err := Update(ctx, h.Repo, stream, func() *account.Account { return account.New(id) }, false, h.write(ctx, actor),
-		func(a *account.Account) error { return a.ResetPassword(actor, t.County(), "", h.Now()) })
+		func(a *account.Account) error {
+			if err := a.ResetPassword(actor, t.County(), "", h.Now()); err != nil {
+				return err
+			}
+			// Authorized and decided: make sure there is a row to reset
+			// before the reset is recorded.
+			return h.ensureCredentials(ctx, a)
+		})
 	if err != nil {
 		return Result{}, err
 	}
-	if err := h.Creds.SetPassword(ctx, id, InitialPassword(t.Profile().IDNumber), true, ""); err != nil {
+	if err := h.Creds.SetPassword(context.WithoutCancel(ctx), id, InitialPassword(t.Profile().IDNumber), true, ""); err != nil {
 		return Result{}, err
 	}
 	return result(id, res, a), nil

@@ -121,9 +121,14 @@ func (c *Credentials) CreateAccount(ctx context.Context, p Principal, password s
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	_, err = c.pool.Exec(ctx, `INSERT INTO auth_accounts
+	// A placeholder row (made by the AccountProcess for a request that was
+	// cut off) is replaced by the creating request's own password.
+	tag, err := c.pool.Exec(ctx, `INSERT INTO auth_accounts
 		(account_id, login, role, jurisdiction, teacher_id, institution_id, display_name, password_hash, must_change_password, created_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)`,
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+		ON CONFLICT (account_id) DO UPDATE SET password_hash = EXCLUDED.password_hash,
+			must_change_password = EXCLUDED.must_change_password, placeholder = false
+		WHERE auth_accounts.placeholder`,
 		p.AccountID, p.Login, string(p.Role), p.Jurisdiction, nullUUID(p.TeacherID), nullUUID(p.InstitutionID),
 		p.DisplayName, string(hash), mustChange, c.now())
 	var pgErr *pgconn.PgError
@@ -132,6 +137,9 @@ func (c *Credentials) CreateAccount(ctx context.Context, p Principal, password s
 	}
 	if err != nil {
 		return fmt.Errorf("create account: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("account %s: %w", p.AccountID, domain.ErrDuplicate)
 	}
 	return nil
 }
@@ -230,7 +238,7 @@ func (c *Credentials) SetPassword(ctx context.Context, accountID uuid.UUID, pass
 	}
 	defer tx.Rollback(ctx)
 	tag, err := tx.Exec(ctx, `UPDATE auth_accounts SET password_hash = $2, must_change_password = $3,
-		failed_attempts = 0, locked_until = NULL WHERE account_id = $1`, accountID, string(hash), mustChange)
+		failed_attempts = 0, locked_until = NULL, placeholder = false WHERE account_id = $1`, accountID, string(hash), mustChange)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}

@@ -55,7 +55,10 @@ func (h *Handlers) RegisterTeacher(ctx context.Context, actor access.Actor, cmd 
 	if err != nil {
 		return Registered{}, err
 	}
-	if err := h.openTeacherAccount(ctx, actor, t); err != nil {
+	// The teacher is stored: open the account even if the client has gone.
+	// Should this process die first, the AccountProcess opens it from the
+	// teacher.registered event.
+	if err := h.openTeacherAccount(context.WithoutCancel(ctx), actor, t); err != nil {
 		return Registered{}, err
 	}
 	return Registered{Result: result(id, res, t), Login: t.Profile().IDNumber, Warnings: warnings}, nil

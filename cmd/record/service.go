@@ -94,8 +94,8 @@ func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Sto
 	s.Repo = commands.NewRepository(store, reg)
 	s.Creds = commands.NewCredentials(pool, cfg.BcryptCost, now)
 	s.Security = commands.NewSecurityLog(pool, now)
-	s.Runner = projections.NewRunner(store, reg, pool, log, allProjections(s)...)
 	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now})
+	s.Runner = projections.NewRunner(store, reg, pool, log, allProjections(s)...)
 	s.Teachers = projections.NewTeacherQueries(pool)
 	s.HTTP = httpapi.New(httpapi.Config{
 		Log: log, Pool: pool, Creds: s.Creds, Security: s.Security, Waiter: s.Runner,

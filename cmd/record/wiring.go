@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain/account"
 	"github.com/hbte/record/domain/claim"
 	"github.com/hbte/record/domain/event"
@@ -24,8 +25,11 @@ func newRegistry() *event.Registry {
 	return r
 }
 
+// allProjections are the read models and the processes that run in the
+// projection runner (each with its own checkpoint).
 func allProjections(s *Service) []projections.Projection {
-	ps := teacherProjections(s)
+	ps := []projections.Projection{commands.NewAccountProcess(s.Handlers)}
+	ps = append(ps, teacherProjections(s)...)
 	ps = append(ps, enrollmentProjections(s)...)
 	ps = append(ps, creditProjections(s)...)
 	return ps
