@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -80,65 +82,97 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		fp := hex.EncodeToString(h.Sum(nil))
 		p, _ := Principal(r.Context())
 
-		tag, err := s.Pool.Exec(r.Context(), `INSERT INTO idempotency_keys (account_id, key, request_hash)
-			VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, p.AccountID, key, fp)
+		tag, err := s.Pool.Exec(r.Context(), `INSERT INTO idempotency_keys (account_id, key, request_hash, lease_until)
+			VALUES ($1, $2, $3, now() + $4::interval) ON CONFLICT DO NOTHING`, p.AccountID, key, fp, leaseInterval)
 		if err != nil {
 			s.writeError(w, r, fmt.Errorf("idempotency: %w", err))
 			return
 		}
-		if tag.RowsAffected() == 0 {
-			s.replay(w, r, key, fp)
+		if tag.RowsAffected() == 0 && !s.replay(w, r, key, fp) {
 			return
 		}
-		rec := &recorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		// A server error is not a result: let the client retry with the same key.
-		if rec.status >= 500 || rec.status == 0 {
-			_, _ = s.Pool.Exec(r.Context(), `DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2`, p.AccountID, key)
-			return
-		}
-		body = rec.buf.Bytes()
-		if strings.Contains(w.Header().Get("Cache-Control"), "no-store") {
-			// The response holds a secret (an initial password, a signed
-			// assertion): keep its outcome, never its body.
-			body = []byte(`{"replayed":true,"note":"首次响应含有敏感信息，未保存；请使用首次响应中的内容"}` + "\n")
-		}
-		stored, _ := json.Marshal(storedResponse{Header: pick(w.Header(), "Content-Type", "Location", PositionHeader), Body: body})
-		if _, err := s.Pool.Exec(r.Context(), `UPDATE idempotency_keys SET status = $3, response = $4
-			WHERE account_id = $1 AND key = $2`, p.AccountID, key, rec.status, stored); err != nil {
-			s.log.ErrorContext(r.Context(), "store idempotent response", "err", err)
-		}
+		s.runAndStore(w, r, next, key)
 	})
 }
 
-func (s *Server) replay(w http.ResponseWriter, r *http.Request, key, fp string) {
+// IdempotencyLease is how long a key stays "in progress" without an
+// answer: after it (a crash, a lost connection) a retry runs the command
+// again, which its deterministic event IDs make safe.
+const IdempotencyLease = 30 * time.Second
+
+var leaseInterval = fmt.Sprintf("%d seconds", int(IdempotencyLease.Seconds()))
+
+// runAndStore runs the command and keeps its answer for retries. The
+// answer is stored even when the client has gone away meanwhile.
+func (s *Server) runAndStore(w http.ResponseWriter, r *http.Request, next http.Handler, key string) {
+	p, _ := Principal(r.Context())
+	ctx := context.WithoutCancel(r.Context())
+	rec := &recorder{ResponseWriter: w}
+	next.ServeHTTP(rec, r)
+	// A server error is not a result: let the client retry with the same key.
+	if rec.status >= 500 || rec.status == 0 {
+		if _, err := s.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE account_id = $1 AND key = $2`, p.AccountID, key); err != nil {
+			s.log.ErrorContext(ctx, "release idempotency key", "err", err)
+		}
+		return
+	}
+	body := rec.buf.Bytes()
+	if strings.Contains(w.Header().Get("Cache-Control"), "no-store") {
+		// The response holds a secret (an initial password, a signed
+		// assertion): keep its outcome, never its body.
+		body = []byte(`{"replayed":true,"note":"首次响应含有敏感信息，未保存；请使用首次响应中的内容"}` + "\n")
+	}
+	stored, _ := json.Marshal(storedResponse{Header: pick(w.Header(), "Content-Type", "Location", PositionHeader), Body: body})
+	if _, err := s.Pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, response = $4, lease_until = NULL
+		WHERE account_id = $1 AND key = $2`, p.AccountID, key, rec.status, stored); err != nil {
+		s.log.ErrorContext(ctx, "store idempotent response", "err", err)
+	}
+}
+
+// replay answers a retry: the stored response, 409 while the first attempt
+// holds its lease, or true when the lease has run out and this retry takes
+// the command over.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, key, fp string) (runAgain bool) {
 	p, _ := Principal(r.Context())
 	var hash string
 	var status *int
 	var raw []byte
-	err := s.Pool.QueryRow(r.Context(), `SELECT request_hash, status, response FROM idempotency_keys
-		WHERE account_id = $1 AND key = $2`, p.AccountID, key).Scan(&hash, &status, &raw)
+	var expired bool
+	err := s.Pool.QueryRow(r.Context(), `SELECT request_hash, status, response, coalesce(lease_until < now(), true)
+		FROM idempotency_keys WHERE account_id = $1 AND key = $2`, p.AccountID, key).Scan(&hash, &status, &raw, &expired)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// The first attempt failed and released the key between our insert and read.
 		s.writeError(w, r, &requestError{status: http.StatusConflict, code: "idempotency_retry", message: "请重试"})
-		return
+		return false
 	}
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("idempotency: %w", err))
-		return
+		return false
 	}
 	if hash != fp {
 		s.writeError(w, r, &requestError{status: http.StatusUnprocessableEntity, code: "idempotency_key_reused", message: "同一 Idempotency-Key 不能用于不同的请求"})
-		return
+		return false
 	}
 	if status == nil {
-		s.writeError(w, r, &requestError{status: http.StatusConflict, code: "request_in_progress", message: "相同的请求正在处理中"})
-		return
+		if expired {
+			tag, err := s.Pool.Exec(r.Context(), `UPDATE idempotency_keys SET lease_until = now() + $3::interval
+				WHERE account_id = $1 AND key = $2 AND status IS NULL AND coalesce(lease_until < now(), true)`, p.AccountID, key, leaseInterval)
+			if err != nil {
+				s.writeError(w, r, fmt.Errorf("idempotency: %w", err))
+				return false
+			}
+			if tag.RowsAffected() == 1 {
+				return true
+			}
+		}
+		w.Header().Set("Retry-After", "2")
+		s.writeError(w, r, &requestError{status: http.StatusConflict, code: "request_in_progress", message: "相同的请求正在处理中，请稍后重试"})
+		return false
 	}
 	var sr storedResponse
 	if err := json.Unmarshal(raw, &sr); err != nil {
 		s.writeError(w, r, fmt.Errorf("idempotency: stored response: %w", err))
-		return
+		return false
 	}
 	for k, v := range sr.Header {
 		w.Header()[k] = v
@@ -146,6 +180,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, key, fp string) 
 	w.Header().Set("Idempotent-Replayed", "true")
 	w.WriteHeader(*status)
 	_, _ = w.Write(sr.Body)
+	return false
 }
 
 func pick(h http.Header, names ...string) http.Header {

@@ -181,3 +181,37 @@ func TestIdempotentReplayNeverStoresAnInitialPassword(t *testing.T) {
 		t.Fatalf("replay: %s", again.Body)
 	}
 }
+
+// A key whose first attempt never stored an answer (a crash, a client gone
+// before the end) is in progress only for its lease: a retry meanwhile is
+// told to wait, a retry after it runs the command again, which changes
+// nothing twice.
+func TestIdempotencyKeyInProgressHasALease(t *testing.T) {
+	a := demoApp(t)
+	ctx := context.Background()
+	admin := a.login("changan_admin", DemoPassword, "Changan#2026")
+	body := map[string]string{"name": "石家庄市第十中学", "county": "130102", "area": "1", "category": "311"}
+	admin.must(201, "POST", "/api/v1/units", body, "Idempotency-Key", "unit-10")
+	events := storeSize(t, a)
+	stuck := func(lease string) {
+		t.Helper()
+		if _, err := a.svc.Pool.Exec(ctx, `UPDATE idempotency_keys SET status = NULL, response = NULL,
+			lease_until = now() + $1::interval WHERE key = 'unit-10'`, lease); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stuck("20 seconds")
+	r := admin.do("POST", "/api/v1/units", body, "Idempotency-Key", "unit-10")
+	if r.Status != 409 || r.errCode() != "request_in_progress" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("within the lease: %d %s", r.Status, r.Body)
+	}
+	stuck("-1 seconds")
+	admin.must(201, "POST", "/api/v1/units", body, "Idempotency-Key", "unit-10")
+	if n := storeSize(t, a); n != events {
+		t.Fatalf("the re-run stored %d more events", n-events)
+	}
+	// And its answer is kept again.
+	if r := admin.must(201, "POST", "/api/v1/units", body, "Idempotency-Key", "unit-10"); r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatal("the re-run's answer was not kept")
+	}
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/hbte/record/commands"
+	"github.com/hbte/record/domain/ident"
+)
+
+// Proxy headers from an ordinary client change nothing: the login rate
+// limit holds however X-Forwarded-For varies, and the security audit
+// records the real peer.
+func TestSpoofedForwardedForNeitherBypassesTheLoginLimitNorReachesTheAudit(t *testing.T) {
+	a := demoApp(t)
+	limited := false
+	for i := 0; i < 30 && !limited; i++ {
+		r := a.anon().do("POST", "/api/v1/sessions", map[string]string{"login": "changan_admin", "password": "Wrong#pass1"},
+			"X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i), "X-Real-IP", fmt.Sprintf("203.0.113.%d", i), "True-Client-IP", "192.0.2.1")
+		limited = r.Status == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("30 logins with 30 forwarded addresses were never rate-limited")
+	}
+	var spoofed int
+	if err := a.svc.Pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM security_audit WHERE ip NOT IN ('127.0.0.1', '::1')`).Scan(&spoofed); err != nil {
+		t.Fatal(err)
+	}
+	if spoofed != 0 {
+		t.Fatalf("%d audit entries record a forwarded address from an untrusted client", spoofed)
+	}
+}
+
+// Small things an API client meets: a lower-case "bearer", the initial
+// password of an ID ending in X typed with a lower-case x, an error that
+// names no Go type, and an Idempotency-Key that does not lift the 1 MB
+// JSON limit.
+func TestAPIClientDetails(t *testing.T) {
+	a := demoApp(t)
+	admin := a.login("changan_admin", DemoPassword, "Changan#2026")
+	if r := admin.do("GET", "/api/v1/me", nil, "Authorization", "bearer "+admin.token); r.Status != 200 {
+		t.Fatalf("lower-case bearer: %d %s", r.Status, r.Body)
+	}
+
+	// A teacher whose ID number ends in X.
+	first17 := ""
+	for seq := 100; seq < 999; seq += 2 { // even: female
+		f := fmt.Sprintf("13010219900304%03d", seq)
+		if ident.CheckChar(f) == 'X' {
+			first17 = f
+			break
+		}
+	}
+	id := first17 + "X"
+	var units struct {
+		Units []struct {
+			ID string `json:"unit_id"`
+		} `json:"units"`
+	}
+	admin.must(200, "GET", "/api/v1/units", nil).json(t, &units)
+	if len(units.Units) == 0 {
+		t.Fatal("no unit in the demo county")
+	}
+	admin.must(201, "POST", "/api/v1/teachers", map[string]any{"name": "赵敏", "id_type": "1", "id_number": id,
+		"unit_id": units.Units[0].ID, "work_start": "2012-09", "certificate_type": "3", "certificate_number": "20121301032000999"})
+	lower := strings.ToLower(commands.InitialPassword(id))
+	if r := a.anon().do("POST", "/api/v1/sessions", map[string]string{"login": strings.ToLower(id), "password": lower}); r.Status != 201 {
+		t.Fatalf("initial password with a lower-case x: %d %s", r.Status, r.Body)
+	}
+
+	r := admin.do("POST", "/api/v1/teachers", `"just a string"`)
+	if r.Status != 400 || strings.Contains(string(r.Body), "httpapi.") || strings.Contains(string(r.Body), "Request") {
+		t.Fatalf("not an object: %d %s", r.Status, r.Body)
+	}
+
+	big := `{"reason":"` + strings.Repeat("a", 2<<20) + `"}`
+	if r := admin.do("POST", "/api/v1/teachers", big, "Idempotency-Key", "big-1"); r.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("2 MB JSON with an Idempotency-Key: %d", r.Status)
+	}
+}
