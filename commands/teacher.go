@@ -2,12 +2,15 @@ package commands
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/claim"
+	"github.com/hbte/record/domain/institution"
 	"github.com/hbte/record/domain/teacher"
+	"github.com/hbte/record/domain/unit"
 )
 
 // ClaimIDNumber is the claim kind that keeps ID numbers unique.
@@ -76,8 +79,41 @@ func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uui
 func (h *Handlers) claim(ctx context.Context, actor access.Actor, kind, value string, owner uuid.UUID) error {
 	stream := claim.StreamName(kind, value)
 	_, _, err := Update(ctx, h.Repo, stream, func() *claim.Claim { return claim.New(kind) }, true,
-		h.plainWrite(ctx, actor), func(c *claim.Claim) error { return c.Take(owner) })
+		h.plainWrite(ctx, actor), func(c *claim.Claim) error {
+			err := c.Take(owner, h.Now())
+			if !errors.Is(err, claim.ErrTaken) {
+				return err
+			}
+			// Held by someone else: a claim whose owner was never written
+			// (its command died after claiming) must not block the value.
+			exists, e := h.claimOwnerExists(ctx, kind, c.Owner())
+			if e != nil {
+				return e
+			}
+			return c.TakeOverStale(owner, exists, h.Now())
+		})
 	return err
+}
+
+// claimOwnerExists reports whether the aggregate holding a claim has been
+// written: the claim is taken just before its owner's first event.
+func (h *Handlers) claimOwnerExists(ctx context.Context, kind string, owner uuid.UUID) (bool, error) {
+	var stream string
+	switch kind {
+	case ClaimIDNumber:
+		stream = teacher.StreamName(owner)
+	case ClaimUnitName:
+		stream = unit.StreamName(owner)
+	case ClaimInstitutionCode:
+		stream = institution.StreamName(owner)
+	default:
+		return true, nil // unknown kinds are never taken over
+	}
+	hist, err := h.Repo.History(ctx, stream)
+	if err != nil {
+		return false, err
+	}
+	return len(hist) > 0, nil
 }
 
 func (h *Handlers) release(ctx context.Context, actor access.Actor, kind, value string, owner uuid.UUID) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/account"
+	"github.com/hbte/record/domain/claim"
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/teacher"
 )
@@ -133,3 +134,33 @@ func TestPasswordResetRecreatesMissingCredentials(t *testing.T) {
 type nilWriter struct{}
 
 func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
+
+// An ID-number claim taken by a registration that died before the teacher
+// was written blocks the number only for claim.StaleAfter.
+func TestStaleIDNumberClaimIsTakenOver(t *testing.T) {
+	a := demoApp(t)
+	ctx := context.Background()
+	idNumber := demoID("13010219930218041")
+	long := time.Now().Add(-time.Hour)
+	_, _, err := commands.Update(ctx, a.svc.Repo, claim.StreamName(commands.ClaimIDNumber, idNumber),
+		func() *claim.Claim { return claim.New(commands.ClaimIDNumber) }, true,
+		commands.Write{Meta: event.Metadata{ActorRole: string(access.RoleSystem), OccurredAt: long}},
+		func(c *claim.Claim) error { return c.Take(uuid.New(), long) }) // an owner never written
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := a.login("changan_admin", DemoPassword, "Changan#2026")
+	var units struct {
+		Units []struct {
+			ID string `json:"unit_id"`
+		} `json:"units"`
+	}
+	admin.must(200, "GET", "/api/v1/units", nil).json(t, &units)
+	admin.must(201, "POST", "/api/v1/teachers", map[string]any{"name": "吴静", "id_type": "1", "id_number": idNumber,
+		"unit_id": units.Units[0].ID, "work_start": "2015-09", "certificate_type": "2", "certificate_number": "20151301022000777"})
+	// A claim whose owner exists is never taken over.
+	if r := admin.do("POST", "/api/v1/teachers", map[string]any{"name": "吴静", "id_type": "1", "id_number": idNumber,
+		"unit_id": units.Units[0].ID, "work_start": "2015-09", "certificate_type": "2", "certificate_number": "20151301022000778"}); r.Status != 409 {
+		t.Fatalf("second registration of the number: %d %s", r.Status, r.Body)
+	}
+}

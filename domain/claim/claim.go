@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -24,6 +25,8 @@ const (
 type Claimed struct {
 	Kind  string    `json:"kind"`
 	Owner uuid.UUID `json:"owner"`
+	// At is when the claim was taken (zero in claims older than the field).
+	At time.Time `json:"at,omitzero"`
 }
 
 func (*Claimed) EventType() string { return TypeClaimed }
@@ -57,6 +60,7 @@ type Claim struct {
 	event.Root
 	kind  string
 	owner uuid.UUID
+	since time.Time
 }
 
 func New(kind string) *Claim { return &Claim{kind: kind} }
@@ -67,7 +71,7 @@ func (c *Claim) Owner() uuid.UUID { return c.owner }
 func (c *Claim) Apply(e event.Event) {
 	switch e := e.(type) {
 	case *Claimed:
-		c.owner = e.Owner
+		c.owner, c.since = e.Owner, e.At
 	case *Released:
 		if c.owner == e.Owner {
 			c.owner = uuid.Nil
@@ -76,15 +80,34 @@ func (c *Claim) Apply(e event.Event) {
 }
 
 // Take claims the value for owner; taking one's own claim again is a no-op.
-func (c *Claim) Take(owner uuid.UUID) error {
+func (c *Claim) Take(owner uuid.UUID, now time.Time) error {
 	switch c.owner {
 	case owner:
 		return nil
 	case uuid.Nil:
-		c.Record(c, &Claimed{Kind: c.kind, Owner: owner})
+		c.Record(c, &Claimed{Kind: c.kind, Owner: owner, At: now})
 		return nil
 	}
 	return ErrTaken
+}
+
+// StaleAfter is how long a claim may wait for its owner to be written. A
+// claim is taken just before its owner's first event; if that append never
+// happens (a crash, a lost connection), the value would stay blocked for
+// ever. Past this grace period, a claim whose owner does not exist is
+// stale.
+const StaleAfter = 2 * time.Minute
+
+// TakeOverStale takes a claim whose current owner was never written
+// (ownerExists false) and is older than StaleAfter; otherwise it is Take.
+func (c *Claim) TakeOverStale(owner uuid.UUID, ownerExists bool, now time.Time) error {
+	err := c.Take(owner, now)
+	if err == nil || ownerExists || now.Sub(c.since) < StaleAfter {
+		return err
+	}
+	c.Record(c, &Released{Kind: c.kind, Owner: c.owner})
+	c.Record(c, &Claimed{Kind: c.kind, Owner: owner, At: now})
+	return nil
 }
 
 // Release frees the value if owner holds it.
