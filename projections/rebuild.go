@@ -213,6 +213,9 @@ func (r *Runner) replayOne(ctx context.Context, tx pgx.Tx, p *projection, rec ev
 		if ctx.Err() != nil {
 			return lastErr
 		}
+		if IsPermanent(lastErr) {
+			break // no retry can mend it: park at once
+		}
 		r.cfg.Logger.WarnContext(ctx, "projection apply failed, retrying",
 			"projection", p.name, "event_id", rec.ID.String(), "attempt", attempt+1, "error", lastErr)
 	}

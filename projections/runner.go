@@ -9,12 +9,14 @@ import (
 	"regexp"
 	"sync"
 	"sync/atomic"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hbte/record/domain/event"
@@ -249,6 +251,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		MaxInterval:     r.cfg.Retry.MaxInterval,
 		Multiplier:      r.cfg.Retry.Multiplier,
 		Logger:          r.wmLog,
+		ShouldRetry:     func(p middleware.RetryParams) bool { return !IsPermanent(p.Err) },
 	}
 	for _, p := range r.order {
 		h := router.AddConsumerHandler(p.name, p.name, feed, r.handler(p))
@@ -377,7 +380,8 @@ func (r *Runner) caughtUp(ctx context.Context, p *projection, pos eventstore.Pos
 func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p *projection, rec eventstore.RecordedEvent) error {
 	env, known, err := r.envelope(rec)
 	if err != nil {
-		return fmt.Errorf("projection %s: event %s (%s at %s): %w", p.name, rec.ID, rec.Type, rec.Position, err)
+		// Bytes that do not decode today will not decode on a retry.
+		return Permanent(fmt.Errorf("projection %s: event %s (%s at %s): %w", p.name, rec.ID, rec.Type, rec.Position, err))
 	}
 	if !known {
 		return nil
@@ -441,4 +445,26 @@ func gateMiddleware(p *projection) message.HandlerMiddleware {
 			return h(msg)
 		}
 	}
+}
+
+// Permanent marks an error no retry can mend (an event that does not
+// decode, a value its table cannot hold): the event is parked at once
+// instead of after every retry, live and during a rebuild.
+func Permanent(err error) error { return &permanentError{err: err} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// IsPermanent reports whether err is Permanent, or a PostgreSQL data
+// exception (class 22: bad encoding, value too long, out of range) or
+// integrity violation (class 23), which repeat on every attempt.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	if errors.As(err, &p) {
+		return true
+	}
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && (strings.HasPrefix(pg.Code, "22") || strings.HasPrefix(pg.Code, "23"))
 }

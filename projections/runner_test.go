@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hbte/record/domain/event"
@@ -687,6 +688,44 @@ func TestRebuildOfALiveProjectionEndsLive(t *testing.T) {
 		}
 		if st, err := idle.Status(context.Background()); err != nil || st[0].Live {
 			t.Fatalf("status of a runner that does not run = %+v, %v; want not live", st, err)
+		}
+	})
+}
+
+// An error no retry can mend (Permanent, a decode failure, a PostgreSQL
+// data exception) parks its event at once: one attempt live, and during
+// catch-up the batch attempt plus one in its savepoint.
+func TestRunnerParksAPermanentFailureAtOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, sf storeFactory) {
+		e := newEnv(t, sf)
+		createToyTables(t, e.pool, "toy")
+		var attempts attemptCounter
+		p := &toyProjection{name: "toy", hook: func(ctx context.Context, env event.Envelope) error {
+			switch n := env.Event.(*toyHappened).N; n {
+			case 13:
+				attempts.add(n)
+				return Permanent(errInjected)
+			case 43:
+				attempts.add(n)
+				// What PostgreSQL says of a NUL in text: class 22.
+				return fmt.Errorf("store: %w", &pgconn.PgError{Code: "22021", Message: "invalid byte sequence for encoding \"UTF8\": 0x00"})
+			}
+			return nil
+		}}
+		w := newFeedWriter(t, e.store, 3)
+		backlog(t, e.store, w, 30)
+		r := e.runner(p)
+		start(t, r)
+		waitLive(t, r, "toy")
+		waitFor(t, r, w.append(20))
+		if got := attempts.get(13); got != 2 {
+			t.Errorf("attempts on event 13 (catch-up) = %d, want 2", got)
+		}
+		if got := attempts.get(43); got != 1 {
+			t.Errorf("attempts on event 43 (live) = %d, want 1", got)
+		}
+		if parked, err := r.Parked(context.Background()); err != nil || len(parked) != 2 {
+			t.Fatalf("parked = %v, %v, want two", parked, err)
 		}
 	})
 }
