@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/hbte/record/commands"
+)
+
+// xlsxRows reads the first sheet of an XLSX file.
+func xlsxRows(t *testing.T, data []byte) [][]string {
+	t.Helper()
+	if !bytes.HasPrefix(data, []byte("PK")) {
+		t.Fatalf("not an xlsx (zip) file: %q", data[:min(len(data), 16)])
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("open xlsx: %v", err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(f.GetSheetName(0))
+	if err != nil {
+		t.Fatalf("read xlsx: %v", err)
+	}
+	return rows
+}
+
+// writeXLSX builds a sheet file in the test's temp dir, as a county admin
+// would save it from Excel.
+func writeXLSX(t *testing.T, name string, rows [][]string) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for i, row := range rows {
+		for j, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if err := f.SetCellStr(sheet, cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func (p *person) value(label string) string {
+	p.t.Helper()
+	id := p.control(label, "")
+	return eval[string](p, `document.getElementById("`+string(id)+`").value`)
+}
+
+// The county admin's day: roster search, paging and export, a new
+// teacher, a key-field correction (and a stale page refused), the
+// correction queue, an incoming transfer, and an ethics upload with a bad
+// row and its error report.
+func TestBrowserCountyStory(t *testing.T) {
+	a := demoApp(t)
+	wangID := demoID("13010219800515011")
+	liID := demoID("13010219880921022")
+
+	admin := a.newPerson("长安区管理员")
+	admin.loginChanged("changan_admin", DemoPassword, "Changan#2026")
+	if got := admin.path(); got != "/county" {
+		t.Fatalf("the county admin lands on %s, want /county", got)
+	}
+	admin.see("工作台", "待审核的信息更正", "待接收的调入", "学分银行待认定")
+	admin.seeIn("待审核的信息更正", "1") // 李秀英's request
+	admin.seeIn("待接收的调入", "1")   // 刘芳
+	admin.shot("county-home")
+
+	// The roster: the county's teachers only, masked.
+	admin.click("教师名册")
+	admin.see("王建国", "李秀英", "130102********")
+	admin.notSee("张伟") // 桥西区
+	admin.notSee(wangID)
+	admin.shot("county-roster")
+
+	admin.fill("姓名", "王建")
+	admin.click("查询")
+	admin.see("王建国", "共 1 名教师符合条件")
+	admin.notSee("李秀英")
+	if v := admin.value("姓名"); v != "王建" {
+		t.Fatalf("the search lost what was typed: %q", v)
+	}
+	admin.click("清除条件")
+	admin.fill("证件号码后几位", liID[len(liID)-6:])
+	admin.click("查询")
+	admin.see("李秀英")
+	admin.notSee("王建国")
+	admin.fill("证件号码后几位", "12")
+	admin.click("查询")
+	admin.see("请输入完整证件号码或至少后4位")
+
+	// Paging on the server: one teacher a page.
+	admin.open("/county/teachers?limit=1")
+	admin.see("共 2 条，第 1–1 条", "下一页")
+	first := eval[string](admin, `document.querySelector("tbody tr td a").innerText`)
+	admin.click("下一页")
+	admin.see("第 2–2 条", "上一页")
+	second := eval[string](admin, `document.querySelector("tbody tr td a").innerText`)
+	if first == second || !strings.Contains(first+second, "王建国") || !strings.Contains(first+second, "李秀英") {
+		t.Fatalf("pages show %q then %q", first, second)
+	}
+
+	// The export is an XLSX of the same teachers, masked.
+	admin.open("/county/teachers")
+	ct, body := admin.download("导出 Excel")
+	if !strings.Contains(ct, "spreadsheetml") {
+		t.Fatalf("export content type %q", ct)
+	}
+	rows := xlsxRows(t, body)
+	if len(rows) != 3 || rows[0][0] != "姓名" {
+		t.Fatalf("export rows: %v", rows)
+	}
+	text := ""
+	for _, r := range rows {
+		text += strings.Join(r, "|") + "\n"
+	}
+	if !strings.Contains(text, "王建国") || !strings.Contains(text, "130102********") || strings.Contains(text, wangID) || strings.Contains(text, "张伟") {
+		t.Fatalf("export is not the masked county roster:\n%s", text)
+	}
+
+	// Register a teacher: a refused form keeps what was typed and says why.
+	admin.click("登记教师")
+	newID := demoID("13010219900101042")
+	admin.fill("姓名", "赵敏")
+	badID := newID[:17] + map[bool]string{true: "1", false: "2"}[newID[17] != '1']
+	admin.fill("身份证件号码", badID)
+	admin.fill("单位", "石家庄市第二十五中学")
+	admin.fill("参加工作年月", "2013-09")
+	admin.fill("教师资格证种类", "初级中学教师资格")
+	admin.fill("教师资格证号码", "20151301031000999")
+	admin.click("登记")
+	admin.see("身份证号码校验位错误")
+	if v := admin.value("姓名"); v != "赵敏" {
+		t.Fatalf("the refused form lost the name: %q", v)
+	}
+	if v := admin.value("参加工作年月"); v != "2013-09" {
+		t.Fatalf("the refused form lost the start of work: %q", v)
+	}
+	admin.fill("身份证件号码", newID)
+	admin.click("登记")
+	admin.see("已登记教师赵敏", "赵敏", "石家庄市第二十五中学")
+
+	// A key-field correction with a reason; without one it is refused.
+	admin.click("教师名册")
+	admin.click("王建国")
+	admin.see("基本信息", "更正关键信息", "档案历史")
+	admin.shot("county-teacher")
+	teacherPage := admin.path()
+	admin.fill("参加工作年月", "2003-09")
+	admin.click("保存更正")
+	admin.see("请填写")
+	if v := admin.value("参加工作年月"); v != "2003-09" {
+		t.Fatalf("the refused correction lost the value: %q", v)
+	}
+	admin.fill("更正理由", "按人事档案更正")
+	admin.click("保存更正")
+	admin.see("已更正参加工作年月")
+	admin.seeIn("基本信息", "2003-09")
+	admin.seeIn("档案历史", "参加工作年月")
+
+	// Another admin changes the record while this page is open: the stale
+	// form is refused and says so.
+	admin.open(teacherPage)
+	other := a.newPerson("长安区管理员（另一台电脑）")
+	other.loginChanged("changan_admin", "Changan#2026", "Changan#2026")
+	other.open(teacherPage)
+	other.fill("参加工作年月", "2003-10")
+	other.fill("更正理由", "再次核对人事档案")
+	other.click("保存更正")
+	other.see("已更正参加工作年月")
+	admin.fill("参加工作年月", "2003-11")
+	admin.fill("更正理由", "我也来改")
+	admin.click("保存更正")
+	admin.see("有人刚刚修改了这条记录")
+	if v := admin.value("参加工作年月"); v != "2003-11" {
+		t.Fatalf("the conflict lost what was typed: %q", v)
+	}
+	admin.open(teacherPage)
+	admin.seeIn("基本信息", "2003-10")
+
+	// The correction queue: 李秀英 asked for her name; rejecting needs a
+	// reason; approving changes the record.
+	admin.click("更正审核 1") // the header counts the waiting requests
+	admin.see("李秀英", "姓名", "李秀瑛")
+	admin.shot("county-corrections")
+	admin.clickIn("李秀英", "驳回")
+	admin.see("请填写")
+	admin.clickIn("李秀英", "批准")
+	admin.see("已批准更正", "目前没有待审核的更正申请")
+	admin.open("/county/teachers?name=" + "李秀瑛")
+	admin.see("李秀瑛")
+
+	// 刘芳 comes from 桥西区: accepted into a school of this county.
+	admin.click("异动管理 1")
+	admin.seeIn("刘芳", "桥西区")
+	admin.fillIn("刘芳", "接收单位", "石家庄市第二十五中学")
+	admin.clickIn("刘芳", "接收")
+	admin.see("已接收调入", "刘芳", "长安区")
+	admin.open("/county/teachers")
+	admin.see("刘芳")
+
+	// An ethics upload with one bad row (line 3: the gender disagrees with
+	// the record): the good row is applied, the bad one reported, and the
+	// error report names it.
+	file := writeXLSX(t, "2020师德考核.xlsx", [][]string{
+		{"年度", "姓名", "身份证件号码", "性别", "单位", "师德考核结果"},
+		{"2020", "王建国", wangID, "男", "石家庄市第二十五中学", "达标"},
+		{"2020", "李秀瑛", liID, "男", "石家庄市第二十五中学", "达标"},
+	})
+	admin.click("师德与考核")
+	admin.click("上传")
+	admin.see("请选择上传类型")
+	admin.fill("上传类型", "师德考核")
+	admin.upload("结果文件", file)
+	admin.shot("county-appraisal-upload")
+	admin.click("上传")
+	admin.see("师德考核上传结果", "1 行", "第 3 行", "性别")
+	admin.seeIn("第 3 行", "性别")
+	ct, body = admin.download("下载错误报告")
+	if !strings.Contains(ct, "spreadsheetml") {
+		t.Fatalf("error report content type %q", ct)
+	}
+	rep := xlsxRows(t, body)
+	if len(rep) != 2 || rep[0][0] != "行号" || rep[1][0] != "3" || !strings.Contains(rep[1][1], "性别") || !strings.Contains(strings.Join(rep[1], "|"), "李秀瑛") {
+		t.Fatalf("error report: %v", rep)
+	}
+	admin.click("← 师德与考核")
+	admin.seeIn("2020师德考核.xlsx", "师德考核")
+
+	// Another role is refused the county pages.
+	qiaoxi := a.newPerson("桥西区管理员")
+	qiaoxi.loginChanged("qiaoxi_admin", DemoPassword, "Qiaoxi#2026")
+	qiaoxi.open(teacherPage)
+	qiaoxi.see("无权访问")
+	teacherP := a.newPerson("王建国")
+	teacherP.loginChanged(wangID, commands.InitialPassword(wangID), "Jianguo#2026")
+	teacherP.open("/county/teachers")
+	teacherP.see("无权访问")
+}
