@@ -66,8 +66,11 @@ type SecurityFilter struct {
 	AccountID uuid.UUID
 	Action    string
 	Subject   string
-	From, To  time.Time
-	Limit     int
+	// Login matches the login exactly, in either case.
+	Login    string
+	From, To time.Time
+	Limit    int
+	Offset   int
 }
 
 // List returns entries newest first.
@@ -79,8 +82,9 @@ func (l *SecurityLog) List(ctx context.Context, f SecurityFilter) ([]SecurityEnt
 		FROM security_audit
 		WHERE ($1::uuid IS NULL OR account_id = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR subject = $3)
 		  AND ($4::timestamptz IS NULL OR at >= $4) AND ($5::timestamptz IS NULL OR at < $5)
-		ORDER BY at DESC, id DESC LIMIT $6`,
-		nullUUID(f.AccountID), f.Action, f.Subject, nullTime(f.From), nullTime(f.To), f.Limit)
+		  AND ($7 = '' OR lower(login) = lower($7))
+		ORDER BY at DESC, id DESC LIMIT $6 OFFSET $8`,
+		nullUUID(f.AccountID), f.Action, f.Subject, nullTime(f.From), nullTime(f.To), f.Limit, f.Login, max(f.Offset, 0))
 	if err != nil {
 		return nil, fmt.Errorf("security audit list: %w", err)
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -110,7 +111,13 @@ func (a *RegistrationArea) publish(w http.ResponseWriter, r *http.Request) error
 // an RFC 3339 instant checks on its China date with the record as it stood
 // at that instant; none is today's check.
 func registrationCheckAt(r *http.Request) (commands.CheckAt, error) {
-	v := strings.TrimSpace(r.URL.Query().Get("as_of"))
+	return ParseCheckAt(r.URL.Query().Get("as_of"))
+}
+
+// ParseCheckAt reads an as_of value as registrationCheckAt does (the pages
+// share it): a date, an RFC 3339 instant, or "" for today.
+func ParseCheckAt(v string) (commands.CheckAt, error) {
+	v = strings.TrimSpace(v)
 	if v == "" {
 		return commands.CheckAt{}, nil
 	}
@@ -378,7 +385,14 @@ type BatchRow struct {
 }
 
 func (a *RegistrationArea) batchRow(r *http.Request, actor access.Actor, id uuid.UUID, at commands.CheckAt) (BatchRow, error) {
-	c, err := a.Cmd.CheckRegistration(r.Context(), actor, id, at)
+	return BatchCheck(r.Context(), a.Cmd, actor, id, at)
+}
+
+// BatchCheck is one teacher's row of a batch check: a teacher the check
+// cannot judge (no registration, outside the actor's jurisdiction, not yet
+// registered at the date) is a row that says so, not an error.
+func BatchCheck(ctx context.Context, cmd *commands.Handlers, actor access.Actor, id uuid.UUID, at commands.CheckAt) (BatchRow, error) {
+	c, err := cmd.CheckRegistration(ctx, actor, id, at)
 	row := BatchRow{TeacherID: id, Name: c.Name, IDNumber: c.IDNumber, County: c.County, Reasons: []registration.Reason{}}
 	switch {
 	case errors.Is(err, registration.ErrNotRegistered):
@@ -446,34 +460,53 @@ func (a *RegistrationArea) batchList(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	t, err := tabular.Read(bytes.NewReader(data), name, idListSchema, tabular.Limits{MaxRows: MaxBatchCheck})
+	t, err := ReadIDList(name, data)
 	if err != nil {
 		return err
 	}
 	rows := make([]BatchRow, 0, len(t.Rows))
 	for _, line := range t.Rows {
-		idNumber := appraisal.NormalizeID(line.Get("id_number"))
-		row := BatchRow{Line: line.Line, IDNumber: idNumber, Name: line.Get("name"), Reasons: []registration.Reason{}}
-		id, err := a.Cmd.TeacherByIDNumber(r.Context(), idNumber)
-		switch {
-		case idNumber == "":
-			row.OutcomeLabel = "缺少证件号码"
-		case errors.Is(err, domain.ErrNotFound):
-			row.OutcomeLabel = "系统中没有该证件号码的教师"
-		case err != nil:
+		row, err := BatchCheckLine(r.Context(), a.Cmd, actor, line, at)
+		if err != nil {
 			return err
-		default:
-			if row, err = a.batchRow(r, actor, id, at); err != nil {
-				return err
-			}
-			row.Line = line.Line
-			if row.IDNumber == "" {
-				row.IDNumber = idNumber
-			}
 		}
 		rows = append(rows, row)
 	}
 	return a.writeBatch(w, r, actor, "注册核查-名单", rows)
+}
+
+// ReadIDList parses an uploaded list of ID numbers (CSV or XLSX, at most
+// MaxBatchCheck rows) for a batch check.
+func ReadIDList(name string, data []byte) (*tabular.Table, error) {
+	return tabular.Read(bytes.NewReader(data), name, idListSchema, tabular.Limits{MaxRows: MaxBatchCheck})
+}
+
+// BatchCheckLine is the row of a batch check for one line of an uploaded
+// list: a line without an ID number, or with one no teacher has, is a row
+// that says so.
+func BatchCheckLine(ctx context.Context, cmd *commands.Handlers, actor access.Actor, line tabular.Row, at commands.CheckAt) (BatchRow, error) {
+	idNumber := appraisal.NormalizeID(line.Get("id_number"))
+	row := BatchRow{Line: line.Line, IDNumber: idNumber, Name: line.Get("name"), Reasons: []registration.Reason{}}
+	if idNumber == "" {
+		row.OutcomeLabel = "缺少证件号码"
+		return row, nil
+	}
+	id, err := cmd.TeacherByIDNumber(ctx, idNumber)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		row.OutcomeLabel = "系统中没有该证件号码的教师"
+		return row, nil
+	case err != nil:
+		return row, err
+	}
+	if row, err = BatchCheck(ctx, cmd, actor, id, at); err != nil {
+		return row, err
+	}
+	row.Line = line.Line
+	if row.IDNumber == "" {
+		row.IDNumber = idNumber
+	}
+	return row, nil
 }
 
 // writeBatch sends the rows as JSON, CSV or XLSX (?format=). ID numbers are
@@ -494,6 +527,12 @@ func (a *RegistrationArea) writeBatch(w http.ResponseWriter, r *http.Request, ac
 		writeJSON(w, http.StatusOK, map[string]any{"items": rows})
 		return nil
 	}
+	return WriteBatchSheet(w, format, filename, rows)
+}
+
+// WriteBatchSheet sends the rows of a batch check as CSV or XLSX (format
+// "csv" or "xlsx"), as they are: the caller masks ID numbers.
+func WriteBatchSheet(w http.ResponseWriter, format, filename string, rows []BatchRow) error {
 	header := []string{"行号", "姓名", "身份证件号码", "区县", "核查结论", "注册周期开始", "注册周期结束", "政策版本", "周期内学时", "要求学时", "原因"}
 	out := make([][]string, len(rows))
 	for i, b := range rows {

@@ -154,3 +154,11 @@ func cell(s string) string {
 	}
 	return s
 }
+
+// AuditValue is a value of a key-field change as people read it (the
+// export's rendering, for the pages too): ID numbers masked, labels and
+// region names instead of codes.
+func AuditValue(field, value, label string) string { return auditValue(field, value, label) }
+
+// AuditKind is the Chinese name of the event behind an audit row.
+func AuditKind(eventType string) string { return auditKind(eventType) }
