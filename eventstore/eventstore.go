@@ -215,6 +215,11 @@ var ErrWrongExpectedRevision = errors.New("wrong expected revision")
 // ErrStreamNotFound is matched by *StreamNotFoundError.
 var ErrStreamNotFound = errors.New("stream not found")
 
+// ErrUnavailable means the store cannot be reached or did not answer in
+// time: the operation may or may not have happened, and a retry later (with
+// the same event IDs) is the way to find out.
+var ErrUnavailable = errors.New("event store unavailable")
+
 // ErrClosed is returned by a store or subscription after Close.
 var ErrClosed = errors.New("event store closed")
 

@@ -1,14 +1,20 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/eventstore"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
 )
 
 // ErrorBody is every error response: {"error": {...}}.
@@ -97,6 +103,8 @@ func Classify(err error) (int, ErrorBody) {
 		return http.StatusConflict, ErrorBody{Error: ErrorDetail{Code: "invalid_state", Message: stateMessage(err)}}
 	case errors.Is(err, errWaitTimeout):
 		return http.StatusServiceUnavailable, ErrorBody{Error: ErrorDetail{Code: "not_yet_visible", Message: "数据仍在处理中，请稍后重试", RetryAfter: 1}}
+	case unavailable(err):
+		return http.StatusServiceUnavailable, ErrorBody{Error: ErrorDetail{Code: "unavailable", Message: "服务暂时不可用，请稍后重试", RetryAfter: 5}}
 	}
 	return http.StatusInternalServerError, e("internal", "服务器内部错误")
 }
@@ -108,4 +116,26 @@ func stateMessage(err error) string {
 		return u.UserMessage()
 	}
 	return "当前状态下不能进行此操作"
+}
+
+// unavailable reports a failure of a dependency rather than of the request:
+// the database cannot be reached, is restarting or refuses connections.
+// The client may retry the same request later (503 with Retry-After).
+func unavailable(err error) bool {
+	var (
+		connErr *pgconn.ConnectError
+		pgErr   *pgconn.PgError
+		netErr  net.Error
+	)
+	switch {
+	case errors.As(err, &connErr), errors.As(err, &netErr), pgconn.Timeout(err):
+		return true
+	case errors.As(err, &pgErr):
+		// 08: connection exception; 57P01-57P03: shutting down or starting;
+		// 53300: too many connections.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P0") || pgErr.Code == "53300"
+	case errors.Is(err, puddle.ErrClosedPool), errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	return false
 }

@@ -106,11 +106,20 @@ func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Sto
 }
 
 // Serve runs the projections and the HTTP server until ctx ends, then shuts
-// down gracefully.
+// down gracefully: HTTP drains first (in-flight requests may still wait for
+// the read models), then the projections stop.
 func (s *Service) Serve(ctx context.Context) error {
 	srv := &http.Server{Addr: s.Cfg.HTTPAddr, Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return s.Runner.Run(ctx) })
+	runnerCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRunner()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		err := s.Runner.Run(runnerCtx)
+		if err == nil && runnerCtx.Err() == nil {
+			err = errors.New("projection runner stopped")
+		}
+		return err
+	})
 	g.Go(func() error {
 		s.Log.Info("listening", "addr", s.Cfg.HTTPAddr)
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -119,11 +128,14 @@ func (s *Service) Serve(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		<-ctx.Done()
+		<-gctx.Done() // a signal, or the runner or listener failed
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		s.Log.Info("shutting down")
-		return srv.Shutdown(shutdownCtx)
+		s.Log.Info("shutting down: draining HTTP")
+		err := srv.Shutdown(shutdownCtx)
+		s.Log.Info("shutting down: stopping projections")
+		stopRunner()
+		return err
 	})
 	err := g.Wait()
 	if errors.Is(err, context.Canceled) {

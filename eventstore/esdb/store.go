@@ -258,7 +258,7 @@ func needsNewClient(callerCtx context.Context, err error) bool {
 	return errors.Is(err, errNoAnswer) && callerCtx.Err() == nil
 }
 
-var errNoAnswer = errors.New("no answer from EventStoreDB")
+var errNoAnswer = fmt.Errorf("no answer from EventStoreDB: %w", eventstore.ErrUnavailable)
 
 func noAnswer(op string, d time.Duration) error {
 	return fmt.Errorf("esdb: %s: %w within %v (%w)", op, errNoAnswer, d, context.DeadlineExceeded)
