@@ -2,6 +2,7 @@ package adminpages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -27,6 +28,11 @@ type classOption struct {
 
 type queueData struct {
 	Province bool
+	// Owned marks the projects the actor's jurisdiction owns: approving
+	// their nominations assigns a class.
+	Owned map[uuid.UUID]bool
+	// AnyOwned: the bulk form asks for a class.
+	AnyOwned bool
 	Items    []projections.EnrollmentView
 	// Classes per project (province: approve assigns a class).
 	Classes map[uuid.UUID][]classOption
@@ -58,7 +64,8 @@ func (s *Section) renderQueue(w http.ResponseWriter, r *http.Request, status int
 
 func (s *Section) queueData(r *http.Request) (queueData, error) {
 	ctx, actor := r.Context(), web.Actor(r)
-	d := queueData{Province: isProvince(r), Classes: map[uuid.UUID][]classOption{}, ProjectID: r.URL.Query().Get("project_id")}
+	d := queueData{Province: isProvince(r), Classes: map[uuid.UUID][]classOption{}, Owned: map[uuid.UUID]bool{},
+		ProjectID: r.URL.Query().Get("project_id")}
 	var filter uuid.UUID
 	if d.ProjectID != "" {
 		id, err := uuid.Parse(d.ProjectID)
@@ -83,6 +90,10 @@ func (s *Section) queueData(r *http.Request) (queueData, error) {
 			return d, err
 		}
 		d.Projects = append(d.Projects, p)
+		if p.Owner != actor.Jurisdiction {
+			continue // a city reviewing for a superior's project assigns nothing
+		}
+		d.Owned[p.ID], d.AnyOwned = true, true
 		d.Classes[p.ID] = classOptions(p)
 		d.AllClasses = append(d.AllClasses, classOptions(p)...)
 	}
@@ -115,15 +126,8 @@ func classOptions(p projections.ProjectView) []classOption {
 // class's institution, both read from the project, never from the form.
 func (s *Section) decision(ctx context.Context, actor access.Actor, eid uuid.UUID, verdict, reason, class string) (httpapi.EnrollmentDecision, error) {
 	d := httpapi.EnrollmentDecision{EnrollmentID: eid, Decision: verdict, Reason: strings.TrimSpace(reason)}
-	if verdict != "approve" || actor.Role != access.RoleProvinceAdmin {
+	if verdict != "approve" {
 		return d, nil
-	}
-	if class == "" {
-		return d, web.ValidationErrors(domain.FieldError{Field: "class_id", Reason: "请选择分配的班级"})
-	}
-	classID, err := uuid.Parse(class)
-	if err != nil {
-		return d, web.ValidationErrors(domain.FieldError{Field: "class_id", Reason: "请选择分配的班级"})
 	}
 	e, err := s.Enrollments.Enrollment(ctx, actor, eid)
 	if err != nil {
@@ -133,6 +137,13 @@ func (s *Section) decision(ctx context.Context, actor access.Actor, eid uuid.UUI
 	if err != nil {
 		return d, err
 	}
+	if p.Owner != actor.Jurisdiction {
+		return d, nil // the city's review: no class
+	}
+	classID, err := uuid.Parse(class)
+	if err != nil {
+		return d, errNoClass
+	}
 	for _, c := range p.Classes {
 		if c.ID == classID {
 			d.InstitutionID, d.ClassID = c.InstitutionID, c.ID
@@ -141,6 +152,9 @@ func (s *Section) decision(ctx context.Context, actor access.Actor, eid uuid.UUI
 	}
 	return d, web.ValidationErrors(domain.FieldError{Field: "class_id", Reason: "该班级不属于本项目"})
 }
+
+// errNoClass: the owner's approval names no class.
+var errNoClass = web.ValidationErrors(domain.FieldError{Field: "class_id", Reason: "请选择分配的班级"})
 
 func verdictLabel(v string) string {
 	if v == "approve" {
@@ -217,26 +231,39 @@ func (s *Section) decideMany(w http.ResponseWriter, r *http.Request) {
 	case verdict == "reject" && reason == "":
 		s.refuseQueue(w, r, web.ValidationErrors(domain.FieldError{Field: "bulk_reason", Reason: "批量退回须填写原因"}))
 		return
-	case verdict == "approve" && actor.Role == access.RoleProvinceAdmin && r.PostFormValue("bulk_class_id") == "":
-		s.refuseQueue(w, r, web.ValidationErrors(domain.FieldError{Field: "bulk_class_id", Reason: "请选择分配的班级"}))
-		return
 	}
-	var last eventstore.Position
-	var done int
-	var failures []string
+	// Build every decision first: a class missing for the owner's
+	// approval is the form's error, not each row's.
+	type item struct {
+		name string
+		d    httpapi.EnrollmentDecision
+		err  error
+	}
+	var items []item
 	for _, raw := range ids {
 		eid, err := uuid.Parse(raw)
 		if err != nil {
 			continue
 		}
-		name := raw
+		it := item{name: raw}
 		if e, err := s.Enrollments.Enrollment(ctx, actor, eid); err == nil {
-			name = e.TeacherName
+			it.name = e.TeacherName
 		}
-		d, err := s.decision(ctx, actor, eid, verdict, reason, r.PostFormValue("bulk_class_id"))
+		it.d, it.err = s.decision(ctx, actor, eid, verdict, reason, r.PostFormValue("bulk_class_id"))
+		if errors.Is(it.err, errNoClass) && r.PostFormValue("bulk_class_id") == "" {
+			s.refuseQueue(w, r, web.ValidationErrors(domain.FieldError{Field: "bulk_class_id", Reason: "请选择分配的班级"}))
+			return
+		}
+		items = append(items, it)
+	}
+	var last eventstore.Position
+	var done int
+	var failures []string
+	for _, it := range items {
+		err := it.err
 		if err == nil {
 			var res commands.Result
-			res, err = httpapi.DecideEnrollment(ctx, s.Cmd, actor, d)
+			res, err = httpapi.DecideEnrollment(ctx, s.Cmd, actor, it.d)
 			if err == nil && last.Less(res.Position) {
 				last = res.Position
 			}
@@ -246,14 +273,14 @@ func (s *Section) decideMany(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				status, body := httpapi.Classify(err)
 				if status >= 500 {
-					s.k.Log.ErrorContext(ctx, "admin: bulk decision failed", "enrollment", eid, "err", err)
+					s.k.Log.ErrorContext(ctx, "admin: bulk decision failed", "enrollment", it.d.EnrollmentID, "err", err)
 				}
 				msg = body.Error.Message
 			}
 			for _, f := range fields {
 				msg += "；" + f
 			}
-			failures = append(failures, name+"："+msg)
+			failures = append(failures, it.name+"："+msg)
 			continue
 		}
 		done++
