@@ -243,3 +243,27 @@ type StreamNotFoundError struct{ Stream string }
 func (e *StreamNotFoundError) Error() string { return fmt.Sprintf("stream %q not found", e.Stream) }
 
 func (e *StreamNotFoundError) Is(target error) bool { return target == ErrStreamNotFound }
+
+// Horizon is what holds a store's feed back: events already stored that
+// the feed does not deliver yet, and the oldest open transaction holding
+// them (a PostgreSQL feed shows an event only once every older transaction
+// on the server has ended).
+type Horizon struct {
+	HeldBack int      // events stored but not yet deliverable
+	Blocker  *Blocker // the oldest open transaction on the server, if any
+}
+
+// Blocker is an open transaction, as an operator needs it to act.
+type Blocker struct {
+	PID         int
+	Database    string
+	Application string
+	State       string
+	Age         time.Duration
+}
+
+// HorizonReporter is implemented by stores whose feed can be held back by
+// transactions elsewhere.
+type HorizonReporter interface {
+	Horizon(ctx context.Context) (Horizon, error)
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/eventstore"
 	"github.com/hbte/record/projections"
 )
 
@@ -16,6 +17,7 @@ import (
 type ProjectionOps interface {
 	Status(ctx context.Context) ([]projections.Status, error)
 	Parked(ctx context.Context) ([]projections.ParkedEvent, error)
+	Horizon(ctx context.Context) (eventstore.Horizon, bool, error)
 }
 
 // OpsArea shows the read models' health: each projection's checkpoint, lag
@@ -37,6 +39,23 @@ type projectionView struct {
 	LagCapped  bool       `json:"lag_capped"`
 	Live       bool       `json:"live"`
 	Parked     int        `json:"parked"`
+	HeldBack   int        `json:"held_back"`
+}
+
+type horizonView struct {
+	HeldBack int          `json:"held_back"`
+	Blocker  *blockerView `json:"blocker,omitempty"`
+	// Stalled names the stall when events have been held back longer than
+	// projections.StallThreshold.
+	Stalled string `json:"stalled,omitempty"`
+}
+
+type blockerView struct {
+	PID         int     `json:"pid"`
+	Database    string  `json:"database"`
+	Application string  `json:"application"`
+	State       string  `json:"state"`
+	AgeSeconds  float64 `json:"age_seconds"`
 }
 
 type parkedView struct {
@@ -63,12 +82,21 @@ func (a *OpsArea) projections(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	h, _, err := a.Runner.Horizon(r.Context())
+	if err != nil {
+		return err
+	}
 	out := struct {
+		Horizon     horizonView      `json:"horizon"`
 		Projections []projectionView `json:"projections"`
 		Parked      []parkedView     `json:"parked"`
-	}{Projections: []projectionView{}, Parked: []parkedView{}}
+	}{Projections: []projectionView{}, Parked: []parkedView{},
+		Horizon: horizonView{HeldBack: h.HeldBack, Stalled: projections.Stalled(h, projections.StallThreshold)}}
+	if b := h.Blocker; b != nil {
+		out.Horizon.Blocker = &blockerView{PID: b.PID, Database: b.Database, Application: b.Application, State: b.State, AgeSeconds: b.Age.Seconds()}
+	}
 	for _, s := range st {
-		v := projectionView{Name: s.Name, Checkpoint: s.Checkpoint.String(), Lag: s.Lag, LagCapped: s.LagCapped, Live: s.Live, Parked: s.Parked}
+		v := projectionView{Name: s.Name, Checkpoint: s.Checkpoint.String(), Lag: s.Lag, LagCapped: s.LagCapped, Live: s.Live, Parked: s.Parked, HeldBack: s.HeldBack}
 		if !s.Updated.IsZero() {
 			u := s.Updated
 			v.Updated = &u

@@ -134,6 +134,9 @@ type Status struct {
 	// this process's current Run; it is false while a Rebuild replays.
 	Live   bool
 	Parked int
+	// HeldBack counts, within Lag, the events already stored that the feed
+	// does not deliver yet (held back by an open transaction).
+	HeldBack int
 }
 
 // StatusLagLimit bounds how many events Status reads to count lag.
@@ -191,13 +194,18 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 			capped = true
 		}
 	}
+	h, _, err := r.Horizon(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Status, 0, len(names))
 	for _, n := range names {
 		cp := cps[n]
-		s := Status{Name: n, Checkpoint: cp.Position, Updated: cp.Updated, Live: r.live[n], Parked: parked[n], LagCapped: capped}
+		s := Status{Name: n, Checkpoint: cp.Position, Updated: cp.Updated, Live: r.live[n], Parked: parked[n], LagCapped: capped,
+			HeldBack: h.HeldBack, Lag: h.HeldBack}
 		for _, p := range after {
 			if cp.Position.Less(p) {
 				s.Lag++
@@ -206,4 +214,55 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// Horizon reports what holds the feed back, when the store can tell (ok
+// false: it cannot, and nothing is held back that it knows of).
+func (r *Runner) Horizon(ctx context.Context) (eventstore.Horizon, bool, error) {
+	hr, ok := r.cfg.Store.(eventstore.HorizonReporter)
+	if !ok {
+		return eventstore.Horizon{}, false, nil
+	}
+	h, err := hr.Horizon(ctx)
+	return h, true, err
+}
+
+// StallThreshold is how long the feed may be held back before the service
+// says so in the log and the operations view (/readyz has its own,
+// longer, threshold: READY_MAX_STALL).
+const StallThreshold = 5 * time.Second
+
+// Stalled describes a stall of the feed longer than after, or "" when
+// there is none: events are held back and the oldest open transaction
+// has been open that long.
+func Stalled(h eventstore.Horizon, after time.Duration) string {
+	if h.HeldBack == 0 || h.Blocker == nil || h.Blocker.Age < after {
+		return ""
+	}
+	b := h.Blocker
+	return fmt.Sprintf("%d events held back for %s by transaction pid %d (database %q, application %q, %s)",
+		h.HeldBack, b.Age.Round(time.Second), b.PID, b.Database, b.Application, b.State)
+}
+
+// WatchStalls logs a warning every interval while the feed is stalled
+// longer than StallThreshold, naming the blocking transaction, until ctx
+// ends.
+func (r *Runner) WatchStalls(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h, ok, err := r.Horizon(ctx)
+		if err != nil || !ok {
+			continue
+		}
+		if msg := Stalled(h, StallThreshold); msg != "" {
+			r.cfg.Logger.WarnContext(ctx, "projections stalled: "+msg, "held_back", h.HeldBack,
+				"blocker_pid", h.Blocker.PID, "blocker_database", h.Blocker.Database, "blocker_age", h.Blocker.Age.String())
+		}
+	}
 }

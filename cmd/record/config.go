@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -24,6 +25,9 @@ type Config struct {
 	// TrustedProxies (TRUSTED_PROXIES): CIDRs of reverse proxies whose
 	// X-Forwarded-For is believed; empty: none, the peer is the client.
 	TrustedProxies string
+	// ReadyMaxStall (READY_MAX_STALL, e.g. "30s"): /readyz fails while the
+	// projections have been held back longer than this.
+	ReadyMaxStall time.Duration
 }
 
 func ConfigFromEnv() Config {
@@ -34,6 +38,10 @@ func ConfigFromEnv() Config {
 		return def
 	}
 	cost, _ := strconv.Atoi(get("BCRYPT_COST", "10"))
+	stall, err := time.ParseDuration(get("READY_MAX_STALL", "30s"))
+	if err != nil || stall <= 0 {
+		stall = 30 * time.Second
+	}
 	return Config{
 		DatabaseURL:    get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/record?sslmode=disable"),
 		EventStoreURL:  get("EVENTSTORE_URL", ""),
@@ -44,6 +52,7 @@ func ConfigFromEnv() Config {
 		PublicURL:      get("PUBLIC_URL", "http://localhost:8080"),
 		DataDir:        get("DATA_DIR", ".data"),
 		TrustedProxies: get("TRUSTED_PROXIES", ""),
+		ReadyMaxStall:  stall,
 	}
 }
 

@@ -99,7 +99,7 @@ func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Sto
 	s.Teachers = projections.NewTeacherQueries(pool)
 	s.HTTP = httpapi.New(httpapi.Config{
 		Log: log, Pool: pool, Creds: s.Creds, Security: s.Security, Waiter: s.Runner,
-		Accounts: s.Handlers, Areas: areas(s),
+		Accounts: s.Handlers, Areas: areas(s), Ready: s.ready,
 	})
 	s.wireWeb()
 	return s
@@ -120,6 +120,7 @@ func (s *Service) Serve(ctx context.Context) error {
 		}
 		return err
 	})
+	g.Go(func() error { s.Runner.WatchStalls(runnerCtx, projections.StallThreshold); return nil })
 	g.Go(func() error {
 		s.Log.Info("listening", "addr", s.Cfg.HTTPAddr)
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -142,6 +143,22 @@ func (s *Service) Serve(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// ready is /readyz beyond the database ping: the event store answers and
+// the projections are not held back for longer than ReadyMaxStall.
+func (s *Service) ready(ctx context.Context) error {
+	if _, err := s.Store.ReadAll(ctx, eventstore.Start, 1); err != nil {
+		return fmt.Errorf("event store: %w", err)
+	}
+	h, _, err := s.Runner.Horizon(ctx)
+	if err != nil {
+		return err
+	}
+	if msg := projections.Stalled(h, s.Cfg.ReadyMaxStall); msg != "" {
+		return errors.New("projections stalled: " + msg)
+	}
+	return nil
 }
 
 // Rebuild drops and replays one projection, or all.

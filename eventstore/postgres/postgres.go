@@ -485,3 +485,30 @@ func pendingUpTo(ctx context.Context, q querier, from, upto eventstore.Position)
 	}
 	return pending, rows.Err()
 }
+
+// Horizon reports the events held back by open transactions and the oldest
+// open transaction on the server (any database: the horizon is the
+// cluster's). It answers from the table, not the feed.
+func (s *Store) Horizon(ctx context.Context) (eventstore.Horizon, error) {
+	var h eventstore.Horizon
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM es_events
+		WHERE xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&h.HeldBack); err != nil {
+		return h, fmt.Errorf("postgres: horizon: %w", err)
+	}
+	var b eventstore.Blocker
+	var secs float64
+	err := s.pool.QueryRow(ctx, `SELECT pid, coalesce(datname, ''), coalesce(application_name, ''), coalesce(state, ''),
+			extract(epoch FROM clock_timestamp() - xact_start)
+		FROM pg_stat_activity
+		WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL AND (backend_xid IS NOT NULL OR backend_xmin IS NOT NULL)
+		ORDER BY xact_start LIMIT 1`).Scan(&b.PID, &b.Database, &b.Application, &b.State, &secs)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return h, fmt.Errorf("postgres: horizon: %w", err)
+	default:
+		b.Age = time.Duration(secs * float64(time.Second))
+		h.Blocker = &b
+	}
+	return h, nil
+}
