@@ -73,7 +73,11 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	var store eventstore.Store
-	if strings.HasPrefix(cfg.EventStoreURL, "esdb://") || strings.HasPrefix(cfg.EventStoreURL, "esdb+discover://") {
+	if err := checkEventStoreURL(cfg.EventStoreURL); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if cfg.EventStoreURL != "" {
 		store, err = esdb.New(ctx, cfg.EventStoreURL)
 		if err != nil {
 			pool.Close()
@@ -182,6 +186,16 @@ func (s *Service) Close() {
 		s.Log.Warn("close store", "err", err)
 	}
 	s.Pool.Close()
+}
+
+// checkEventStoreURL refuses an EVENTSTORE_URL this build cannot use, so
+// a typo (or kurrentdb://) never falls back to PostgreSQL silently.
+func checkEventStoreURL(u string) error {
+	if u == "" || strings.HasPrefix(u, "esdb://") || strings.HasPrefix(u, "esdb+discover://") {
+		return nil
+	}
+	scheme, _, _ := strings.Cut(u, "://")
+	return fmt.Errorf("EVENTSTORE_URL: scheme %q is not supported (use esdb:// or esdb+discover://, or leave it empty for PostgreSQL)", scheme)
 }
 
 func redact(dsn string) string {

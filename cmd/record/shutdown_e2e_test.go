@@ -126,3 +126,23 @@ func apiLogin(base, login, password string) (string, error) {
 	}
 	return out.Token, nil
 }
+
+func TestUnknownEventStoreSchemeRefusesToStart(t *testing.T) {
+	for _, u := range []string{"kurrentdb://127.0.0.1:2113", "esdbs://x", "postgres://localhost/x"} {
+		if err := checkEventStoreURL(u); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+	for _, u := range []string{"", "esdb://127.0.0.1:2113?tls=false", "esdb+discover://cluster.example:2113"} {
+		if err := checkEventStoreURL(u); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+	cfg := ConfigFromEnv()
+	cfg.EventStoreURL = "kurrentdb://127.0.0.1:2113"
+	cfg.DatabaseURL = pgtest.New(t).Config().ConnString()
+	if svc, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		svc.Close()
+		t.Fatal("Open accepted kurrentdb://")
+	}
+}
