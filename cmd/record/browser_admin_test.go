@@ -117,7 +117,28 @@ func TestBrowserCityProvinceStory(t *testing.T) {
 		t.Fatalf("still on the create form: %s", prov.path())
 	}
 
-	// The county sees the new project open for its nominations.
+	// A new institution: registered, then its login opened; the initial
+	// password is shown once and works.
+	prov.click("承培机构")
+	prov.fill("机构名称", "石家庄学院继续教育学院")
+	prov.fill("机构代码", "SJZU")
+	prov.click("登记")
+	prov.see("联系人及电话不能为空")
+	prov.fill("联系人及电话", "赵老师 0311-66617000")
+	prov.click("登记")
+	prov.see("机构已登记：石家庄学院继续教育学院")
+	prov.fillIn("SJZU", "登录名", "sjzu")
+	prov.clickIn("SJZU", "开通账号")
+	prov.see("登录账号已开通", "初始密码只显示这一次")
+	initial := eval[string](prov, `document.querySelector("section.info code").innerText`)
+	if len(initial) < 8 {
+		t.Fatalf("initial password %q", initial)
+	}
+	sjzu := a.newPerson("石家庄学院")
+	sjzu.loginChanged("sjzu", initial, "Sjzu#2026new")
+	sjzu.see("石家庄学院继续教育学院", "本机构暂未承担培训项目")
+
+	// Other roles are kept out.
 	county := a.newPerson("长安区管理员")
 	county.loginChanged("changan_admin", DemoPassword, "Changan#2026")
 	county.open("/admin")
