@@ -222,9 +222,9 @@ func TestBrowserCountyStory(t *testing.T) {
 	admin.see("请选择上传类型")
 	admin.fill("上传类型", "师德考核")
 	admin.upload("结果文件", file)
-	admin.shot("county-appraisal-upload")
 	admin.click("上传")
 	admin.see("师德考核上传结果", "1 行", "第 3 行", "性别")
+	admin.shot("county-appraisal-upload")
 	admin.seeIn("第 3 行", "性别")
 	ct, body = admin.download("下载错误报告")
 	if !strings.Contains(ct, "spreadsheetml") {
@@ -246,4 +246,105 @@ func TestBrowserCountyStory(t *testing.T) {
 	teacherP.loginChanged(wangID, commands.InitialPassword(wangID), "Jianguo#2026")
 	teacherP.open("/county/teachers")
 	teacherP.see("无权访问")
+}
+
+// The other queues of a county admin: nominations against the quota,
+// a transfer out and its cancellation, a password reset, the credit bank
+// and an import of earlier training records.
+func TestBrowserCountyQueues(t *testing.T) {
+	a := demoApp(t)
+	wangID := demoID("13010219800515011")
+	admin := a.newPerson("长安区管理员")
+	admin.loginChanged("changan_admin", DemoPassword, "Changan#2026")
+
+	// 刘芳 comes in from 桥西区 first, so the county has someone to nominate.
+	admin.open("/county/transfers")
+	admin.clickIn("刘芳", "接收")
+	admin.see("已接收调入")
+
+	// The province project gives the county two seats, both taken.
+	admin.click("项目推荐")
+	admin.see("2026年省培计划初中骨干教师培训")
+	admin.seeIn("2026年省培计划初中骨干教师培训", "80\t2\t0\t推荐教师") // hours, quota, seats left
+	admin.click("推荐教师")
+	admin.see("个剩余名额", "王建国", "李秀英")
+	admin.fill("姓名", "刘芳")
+	admin.click("查找教师")
+	admin.click("推荐所选教师")
+	admin.see("请勾选要推荐的教师")
+	admin.fill("姓名", "刘芳")
+	admin.click("查找教师")
+	admin.check("刘芳")
+	admin.click("推荐所选教师")
+	admin.see("以下教师未能推荐：刘芳")
+	admin.clickIn("李秀英", "撤销推荐")
+	admin.seeIn("李秀英", "撤销推荐须填写原因")
+	admin.fillIn("李秀英", "撤销理由", "另有教学任务")
+	admin.clickIn("李秀英", "撤销推荐")
+	admin.see("已撤销推荐，名额已退回")
+	admin.seeIn("李秀英", "已撤销推荐")
+	admin.fill("姓名", "刘芳")
+	admin.click("查找教师")
+	admin.check("刘芳")
+	admin.click("推荐所选教师")
+	admin.see("已推荐1名教师")
+	admin.seeIn("刘芳", "区县已推荐")
+
+	// A transfer out, then cancelled; a unit change needs a unit; a
+	// password reset.
+	admin.open("/county/teachers?name=王建国")
+	admin.click("王建国")
+	teacherPage := admin.path()
+	admin.click("变更单位")
+	admin.see("请选择新单位")
+	admin.fill("调入区县", "石家庄市桥西区")
+	admin.fill("调动原因", "工作调动")
+	admin.click("发起调出")
+	admin.see("已发起调出", "调出中（1）")
+	admin.seeIn("王建国", "调往桥西区")
+	admin.fillIn("王建国", "撤销理由", "误操作")
+	admin.clickIn("王建国", "撤销调出")
+	admin.see("已撤销调出", "没有进行中的调出")
+	wang := a.newPerson("王建国")
+	wang.loginChanged(wangID, commands.InitialPassword(wangID), "Jianguo#2026")
+	admin.open(teacherPage)
+	admin.click("重置密码")
+	admin.see("密码已重置")
+	again := a.newPerson("王建国（忘了密码）")
+	again.login(wangID, commands.InitialPassword(wangID))
+	if got := again.path(); got != "/password" {
+		t.Fatalf("after the reset the initial password leads to %s, want /password", got)
+	}
+
+	// The credit bank: hours must be a number; then recognised.
+	admin.click("学分 1")
+	admin.see("2025年大单元教学校本研修", "校本研修结业证明.pdf")
+	admin.fillIn("2025年大单元教学校本研修", "认定学时", "二十")
+	admin.clickIn("2025年大单元教学校本研修", "认定")
+	admin.see("认定学时应为整数")
+	if v := admin.value("认定学时"); v != "二十" {
+		t.Fatalf("the refused recognition lost the hours: %q", v)
+	}
+	admin.fillIn("2025年大单元教学校本研修", "认定学时", "20")
+	admin.fillIn("2025年大单元教学校本研修", "认定学分", "2")
+	admin.clickIn("2025年大单元教学校本研修", "认定")
+	admin.see("已认定", "没有待认定的申请")
+	admin.click("全部")
+	admin.seeIn("2025年大单元教学校本研修", "20")
+
+	// An import of earlier records: the system is required; a bad row is
+	// reported with its line, the good one counted.
+	file := writeXLSX(t, "旧平台.xlsx", [][]string{
+		{"身份证件号码", "姓名", "年度", "级别", "培训名称", "原系统记录编号", "学时", "完成日期"},
+		{wangID, "王建国", "2019", "县级", "2019年长安区初中教师培训", "OLD-2019-1", "30", "2019-12-20"},
+		{wangID, "王建国", "2019", "火星级", "2019年火星培训", "OLD-2019-2", "30", "2019-12-21"},
+	})
+	admin.upload("记录文件", file)
+	admin.click("导入")
+	admin.see("请填写数据来源系统名称")
+	admin.fill("来源系统", "原继续教育平台")
+	admin.upload("记录文件", file)
+	admin.click("导入")
+	admin.see("导入完成", "新增 1 行", "有错误 1 行")
+	admin.seeIn("第 3 行", "级别")
 }
