@@ -3,10 +3,15 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -220,6 +225,38 @@ func TestBrowserTeacherForms(t *testing.T) {
 
 	wang.open("/me/history")
 	wang.see("将 手机号码 由 “138****0001” 修改为 “139****0002”")
+
+	// The certificate photo: an image only, then shown on the page.
+	dir := t.TempDir()
+	notImage := filepath.Join(dir, "证明.pdf")
+	photo := filepath.Join(dir, "证件照.png")
+	img := image.NewRGBA(image.Rect(0, 0, 132, 176))
+	draw.Draw(img, img.Bounds(), &image.Uniform{color.RGBA{0x43, 0x8e, 0xdb, 0xff}}, image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(photo, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(notImage, demoPDF("证明"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wang.open("/me")
+	wang.clickIn("证书照片", "上传证书照片")
+	wang.upload("选择照片", notImage)
+	wang.click("上传")
+	wang.see("照片应为 JPG 或 PNG 图片")
+	wang.upload("选择照片", photo)
+	wang.click("上传")
+	wang.see("证书照片已上传")
+	deadline := time.Now().Add(stepTimeout)
+	for eval[int](wang, `(document.querySelector('img[alt="证书照片"]')||{}).naturalWidth||0`) != 132 {
+		if time.Now().After(deadline) {
+			t.Fatal("the certificate photo is not shown on /me")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // The training lists exactly as the manual has them, the certificate and

@@ -62,6 +62,7 @@ type shownField struct {
 	Correctable        bool
 	Pending            bool // a correction request is waiting
 	Hint               string
+	Photo              string // a stored image's hash
 }
 
 type shownGroup struct {
@@ -167,6 +168,9 @@ func (s *Section) basic(w http.ResponseWriter, r *http.Request) {
 		for _, f := range g.Fields {
 			sf := shownField{Name: f, Label: labelOf(f), Value: valueOf(p, f), Key: teacher.IsKeyField(f) || f == schoolArea || f == schoolCategory,
 				Correctable: teacher.CorrectableByRequest(f), Pending: pending[f]}
+			if photoField(f) {
+				sf.Photo = p.Profile.Get(f)
+			}
 			switch f {
 			case teacher.FieldCity, teacher.FieldCounty, teacher.FieldUnit:
 				sf.Hint = "有误请联系区县管理员修改；跨区县调动由区县管理员办理异动"
@@ -533,4 +537,80 @@ func renameField(err error, to string, from ...string) error {
 		out.Fields = append(out.Fields, f)
 	}
 	return out
+}
+
+// photoData is the upload of the certificate photo or the avatar.
+type photoData struct {
+	Field, Label string
+	Current      string // the stored file's hash, "" for none
+	Hint         string
+	Revision     uint64
+}
+
+func photoField(f string) bool {
+	return f == teacher.FieldCertificatePhoto || f == teacher.FieldAvatar
+}
+
+func (s *Section) photoData(r *http.Request, field string) (photoData, error) {
+	if !photoField(field) {
+		return photoData{}, domain.ErrNotFound
+	}
+	p, err := s.Teachers.Profile(r.Context(), me(r))
+	if err != nil {
+		return photoData{}, err
+	}
+	d := photoData{Field: field, Label: teacher.FieldLabel(field), Current: p.Profile.Get(field), Revision: p.Revision}
+	if field == teacher.FieldCertificatePhoto {
+		d.Hint = "一寸蓝底免冠证件照片，JPG 或 PNG，不要使用全身照片。部分培训项目（如骨干教师培训）的合格证书需打印照片。"
+	} else {
+		d.Hint = "JPG 或 PNG 图片。"
+	}
+	return d, nil
+}
+
+func (s *Section) photoPage(w http.ResponseWriter, r *http.Request) {
+	d, err := s.photoData(r, r.URL.Query().Get("field"))
+	if err != nil {
+		s.k.Fail(w, r, err)
+		return
+	}
+	s.views.Render(w, r, http.StatusOK, "photo", web.Page{Title: "上传" + d.Label, Data: d})
+}
+
+// uploadPhoto stores the image and points the record at it.
+func (s *Section) uploadPhoto(w http.ResponseWriter, r *http.Request) {
+	up, uerr := parseUpload(w, r, "photo")
+	d, err := s.photoData(r, r.PostFormValue("field"))
+	if err != nil {
+		s.k.Fail(w, r, err)
+		return
+	}
+	page := web.Page{Title: "上传" + d.Label, Data: d}
+	if uerr == nil && up == nil {
+		uerr = web.ValidationErrors(domain.FieldError{Field: "photo", Reason: "请选择照片文件"})
+	}
+	if uerr == nil && up.ContentType != "image/jpeg" && up.ContentType != "image/png" {
+		uerr = web.ValidationErrors(domain.FieldError{Field: "photo", Reason: "照片应为 JPG 或 PNG 图片"})
+	}
+	if uerr != nil {
+		s.views.Form(w, r, "photo", page, uerr)
+		return
+	}
+	ref, err := s.store(r, "photo", up)
+	if err != nil {
+		s.views.Form(w, r, "photo", page, err)
+		return
+	}
+	rev, err := revision(r)
+	if err != nil {
+		s.views.Form(w, r, "photo", page, err)
+		return
+	}
+	ctx := commands.WithRequest(r.Context(), commands.Request{ExpectedRevision: rev})
+	res, err := s.Cmd.EditTeacher(ctx, web.Actor(r), me(r), map[string]string{d.Field: ref.SHA256}, "", nil)
+	if err != nil {
+		s.views.Form(w, r, "photo", page, renameField(err, "photo", d.Field))
+		return
+	}
+	s.k.Done(w, r, res.Position, "/me", d.Label+"已上传。")
 }

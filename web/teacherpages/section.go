@@ -75,6 +75,8 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Get("/me/contact", s.contactPage)
 		r.Post("/me/contact/code", s.contactCode)
 		r.Post("/me/contact", s.confirmContact)
+		r.Get("/me/photo", s.photoPage)
+		r.Post("/me/photo", s.uploadPhoto)
 
 		r.Get("/me/trainings", s.trainings)
 		r.Get("/me/credits", s.credits)
