@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/hbte/record/commands"
@@ -236,6 +237,19 @@ func TestBrowserCountyStory(t *testing.T) {
 	}
 	admin.click("← 师德与考核")
 	admin.seeIn("2020师德考核.xlsx", "师德考核")
+
+	// On a phone the pages fit the screen: wide tables scroll inside
+	// their own box, not the page.
+	admin.do("phone", chromedp.EmulateViewport(390, 844))
+	for _, path := range []string{"/county", "/county/teachers", teacherPage, "/county/appraisals", "/county/transfers", "/county/credits"} {
+		admin.open(path)
+		if w := eval[int](admin, `document.documentElement.scrollWidth`); w > 392 {
+			t.Errorf("%s is %dpx wide on a 390px phone", path, w)
+		}
+	}
+	admin.open(teacherPage)
+	admin.shot("county-teacher-phone")
+	admin.do("desktop", chromedp.EmulateViewport(1280, 900))
 
 	// Another role is refused the county pages.
 	qiaoxi := a.newPerson("桥西区管理员")
