@@ -303,6 +303,14 @@ func TestBrowserTeacherTrainings(t *testing.T) {
 	// 李秀英: assigned with a class notice, not started: the steps with
 	// who and when, and the notice to print for the school.
 	li := teacherLogin(a, "李秀英", "13010219880921022")
+	// Her pending name correction (demo): listed, then withdrawn.
+	li.seeIn("我的更正申请", "李秀瑛")
+	li.seeIn("李秀瑛", "待审核")
+	li.seeIn("姓名", "更正审核中")
+	li.clickIn("李秀瑛", "撤回")
+	li.see("更正申请已撤回")
+	li.notSee("我的更正申请")
+	li.seeIn("姓名", "申请更正")
 	li.click("继续教育")
 	li.seeIn("未开始项目", "2026年省培计划初中骨干教师培训")
 	li.click("2026年省培计划初中骨干教师培训")
@@ -460,6 +468,9 @@ func TestBrowserTeacherCreditsGrowthStudios(t *testing.T) {
 		wang.open(path)
 		if w := eval[int](wang, `document.documentElement.scrollWidth`); w > 400 {
 			t.Errorf("%s is %dpx wide on a 390px phone", path, w)
+		}
+		if path == "/me" {
+			wang.shot("teacher-basic-info-phone")
 		}
 	}
 	wang.do("desktop", chromedp.EmulateViewport(1280, 900))

@@ -173,7 +173,7 @@ func (s *Section) basic(w http.ResponseWriter, r *http.Request) {
 			}
 			switch f {
 			case teacher.FieldCity, teacher.FieldCounty, teacher.FieldUnit:
-				sf.Hint = "有误请联系区县管理员修改；跨区县调动由区县管理员办理异动"
+				sf.Hint = "有误请联系区县管理员"
 			case schoolArea, schoolCategory:
 				sf.Hint = "随单位，全校统一"
 			}

@@ -113,6 +113,15 @@ func (s *Section) withdrawBank(w http.ResponseWriter, r *http.Request) {
 		s.k.Fail(w, r, err)
 		return
 	}
+	// Another teacher's request is answered like a missing one.
+	req, err := s.Cmd.LoadBankRequest(r.Context(), id)
+	if err == nil && req.Submitted().TeacherID != me(r) {
+		err = domain.ErrNotFound
+	}
+	if err != nil {
+		s.k.Fail(w, r, err)
+		return
+	}
 	res, err := s.Cmd.WithdrawBankRequest(r.Context(), web.Actor(r), id)
 	if err != nil {
 		s.k.Fail(w, r, err)
