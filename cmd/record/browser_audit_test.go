@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain/access"
 )
@@ -99,6 +101,16 @@ func TestBrowserAuditorStory(t *testing.T) {
 	p.click("数据同步状态")
 	p.see("读模型", "关键字段变更记录", "key_field_audit", "实时", "没有搁置的事件")
 	p.shot("audit-projections")
+
+	// On a phone the trail does not scroll sideways: the table scrolls in
+	// its own box.
+	p.do("phone viewport", chromedp.EmulateViewport(390, 844))
+	p.open("/audit/key-fields?field=work_start&county=130104")
+	p.see("按人事档案更正参加工作年月")
+	if w := eval[int](p, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
+		t.Fatalf("the trail is %d px wider than a 390 px phone", w)
+	}
+	p.shot("audit-key-fields-phone")
 
 	// Another role cannot open the auditor's pages.
 	admin := a.newPerson("长安区管理员")

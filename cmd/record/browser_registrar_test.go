@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // The registration authority runs a batch check of a county, sees the
@@ -126,6 +128,21 @@ func TestBrowserRegistrarStory(t *testing.T) {
 	p.upload("名单文件", bad)
 	p.click("上传并核查")
 	p.see("仅支持.xlsx或.csv文件")
+
+	// On a phone the page does not scroll sideways: wide tables scroll in
+	// their own box.
+	p.do("phone viewport", chromedp.EmulateViewport(390, 844))
+	p.open("/registrar/batch?county=130102")
+	p.seeIn("王建国", "暂缓注册")
+	if w := eval[int](p, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
+		t.Fatalf("the batch page is %d px wider than a 390 px phone", w)
+	}
+	p.shot("registrar-batch-phone")
+	p.open("/registrar/check?id_number=" + zhangID)
+	p.see("核查结论：合格")
+	if w := eval[int](p, `document.documentElement.scrollWidth - document.documentElement.clientWidth`); w > 0 {
+		t.Fatalf("the check page is %d px wider than a 390 px phone", w)
+	}
 
 	// A county admin: the batch check of their own county only.
 	admin := a.newPerson("长安区管理员")
