@@ -7,7 +7,13 @@ TEST_DATABASE_URL ?= postgres://postgres@$(PGHOST):$(PGPORT)/postgres?sslmode=di
 export TEST_DATABASE_URL
 GO ?= go
 
-.PHONY: run test deps bench bench-eventstore bench-projections test-esdb-real fmt
+.PHONY: run test deps bench bench-eventstore bench-projections test-esdb-real fmt fuzz fuzz-short screenshots
+
+# Fuzz targets (package:Target). Their seed corpora run in every go test;
+# fuzz-short fuzzes each briefly in make test, fuzz for longer.
+FUZZ_TARGETS = ./domain/text:FuzzClean ./domain/ident:FuzzParseResidentID ./domain/ident:FuzzParseCertificateNumber \
+	./domain/ident:FuzzNormalizeMobile ./httpapi/tabular:FuzzReadCSV ./httpapi/tabular:FuzzReadXLSX ./httpapi:FuzzDecodeCommands
+FUZZTIME ?= 3s
 
 deps:
 	./scripts/ensure-tools.sh
@@ -21,6 +27,20 @@ run: deps
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
+	$(MAKE) --no-print-directory fuzz-short
+
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { echo "fuzz $$fn failed: see $$pkg/testdata/fuzz/$$fn"; exit 1; }; \
+	done; echo "fuzz: $(words $(FUZZ_TARGETS)) targets, $(FUZZTIME) each, no failure"
+
+## fuzz: each fuzz target for 2 minutes
+fuzz:
+	$(MAKE) --no-print-directory fuzz-short FUZZTIME=2m
+
+## screenshots: the browser stories write docs/screenshots/*.png
+screenshots: deps
+	SCREENSHOTS=1 $(GO) test -count=1 -run 'TestBrowser' ./cmd/record/
 
 ## bench: long benchmarks (not part of make test)
 bench: deps bench-eventstore bench-projections
