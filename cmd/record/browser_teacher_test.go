@@ -46,15 +46,6 @@ func teacherLogin(a *app, name, first17 string) *person {
 	return p
 }
 
-// fillArea types into a textarea (chromedp's Clear needs a text node an
-// empty textarea does not have).
-func fillArea(p *person, label, value string) {
-	p.t.Helper()
-	id := p.control(label, "")
-	eval[bool](p, fmt.Sprintf(`(document.getElementById(%q).value = "", true)`, string(id)))
-	p.do("fill "+label, chromedp.SendKeys(id, value))
-}
-
 // selected is the visible text of the chosen option of a select.
 func selected(p *person, label string) string {
 	p.t.Helper()
@@ -105,7 +96,7 @@ func TestBrowserTeacherStory(t *testing.T) {
 	wang.clickIn("参加工作年月", "申请更正")
 	wang.see("申请更正关键信息", "参加工作年月", "2003-08")
 	wang.fill("正确的值", "2003-09")
-	fillArea(wang, "更正理由", "人事档案记载2003年9月参加工作")
+	wang.fill("更正理由", "人事档案记载2003年9月参加工作")
 	wang.click("提交更正申请")
 	wang.see("更正申请已提交")
 	wang.seeIn("我的更正申请", "待审核")
@@ -188,7 +179,7 @@ func TestBrowserTeacherForms(t *testing.T) {
 	wang.fill("要更正的字段", "性别")
 	wang.click("下一步")
 	wang.fill("正确的值", "女")
-	fillArea(wang, "更正理由", "录入错误")
+	wang.fill("更正理由", "录入错误")
 	wang.click("提交更正申请")
 	wang.see("性别与身份证号码不一致")
 	if got := fieldValue(wang, "更正理由"); got != "录入错误" {

@@ -207,6 +207,10 @@ func (p *person) fillIn(scope, label, value string) {
 		}
 	case strings.HasSuffix(tag, ":date") || strings.HasSuffix(tag, ":month"):
 		p.do("set "+label, chromedp.SetValue(id, value))
+	case strings.HasPrefix(tag, "TEXTAREA"):
+		// Clear needs a text node, which an empty textarea lacks.
+		eval[bool](p, fmt.Sprintf(`(document.getElementById(%q).value = "", true)`, string(id)))
+		p.do("fill "+label, chromedp.SendKeys(id, value))
 	default:
 		p.do("fill "+label, chromedp.Clear(id), chromedp.SendKeys(id, value))
 	}
