@@ -1,3 +1,7 @@
+// Test hooks for other packages' tests: (*Server).Tamper (tamper.go)
+// rewrites, drops or reorders stored events behind the client's back, for
+// integrity tests; Freeze/Unfreeze and Stop/Restart model a hung or lost node.
+
 package esdbfake
 
 import (
