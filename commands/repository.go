@@ -11,6 +11,7 @@ import (
 
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/domain/integrity"
 	"github.com/hbte/record/eventstore"
 )
 
@@ -127,23 +128,33 @@ type Write struct {
 	BeforeSave func(ctx context.Context) error
 }
 
-// Save appends agg's recorded events with the exact expected revision.
+// Save appends agg's recorded events with the exact expected revision. It
+// reads the stream's last event for the hash chain; Update passes the hash
+// it loaded instead.
 func (r *Repository) Save(ctx context.Context, stream string, agg Aggregate, w Write) (eventstore.AppendResult, error) {
+	if len(agg.Changes()) == 0 {
+		return eventstore.AppendResult{}, nil
+	}
+	prev, err := TailHash(ctx, r.store, stream)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return r.save(ctx, stream, agg, w, prev)
+}
+
+func (r *Repository) save(ctx context.Context, stream string, agg Aggregate, w Write, prev integrity.Hash) (eventstore.AppendResult, error) {
 	changes := agg.Changes()
 	if len(changes) == 0 {
 		return eventstore.AppendResult{}, nil
 	}
-	data := make([]eventstore.EventData, len(changes))
+	w.Meta.Chain = nil
 	md, err := json.Marshal(w.Meta)
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("metadata: %w", err)
 	}
-	for i, c := range changes {
-		name, body, err := r.reg.Encode(c)
-		if err != nil {
-			return eventstore.AppendResult{}, err
-		}
-		data[i] = eventstore.EventData{ID: eventID(w.IdempotencyKey, stream, i), Type: name, Data: body, Metadata: md}
+	data, err := sealEvents(r.reg, stream, agg.Version(), prev, md, changes, func(i int) uuid.UUID { return eventID(w.IdempotencyKey, stream, i) })
+	if err != nil {
+		return eventstore.AppendResult{}, err
 	}
 	expected := eventstore.NoStream()
 	if v := agg.Version(); v >= 0 {
@@ -202,7 +213,7 @@ func Update[A Aggregate](ctx context.Context, r *Repository, stream string, fres
 				return zero, eventstore.AppendResult{}, err
 			}
 		}
-		res, err := r.Save(ctx, stream, agg, w)
+		res, err := r.save(ctx, stream, agg, w, historyHash(h))
 		if err == nil {
 			return agg, res, nil
 		}

@@ -96,6 +96,18 @@ type Metadata struct {
 	CorrelationID string    `json:"correlation_id,omitempty"`
 	CausationID   string    `json:"causation_id,omitempty"`
 	OccurredAt    time.Time `json:"occurred_at"`
+	// Chain is the event's link in its stream's hash chain, written by the
+	// repository when it appends (domain/integrity, docs/INTEGRITY.md). It
+	// is always the last member of the stored metadata; leave it nil when
+	// writing.
+	Chain *Chain `json:"chain,omitempty"`
+}
+
+// Chain is the hash-chain member of stored metadata: the previous event's
+// chain hash and this event's, as lowercase hex.
+type Chain struct {
+	Prev string `json:"prev"`
+	Hash string `json:"hash"`
 }
 
 // Envelope is a decoded, stored event with its place in the store.
