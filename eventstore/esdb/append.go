@@ -40,6 +40,14 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		if errors.As(err, &e) && e.Code() == esdb.ErrorCodeWrongExpectedVersion {
 			return eventstore.AppendResult{}, s.conflict(ctx, stream, expected, e)
 		}
+		if m := maxAppendSize.FindStringSubmatch(err.Error()); m != nil {
+			// The node's own limit is lower than the port's.
+			limit, _ := strconv.Atoi(m[1])
+			return eventstore.AppendResult{}, fmt.Errorf("esdb: %w", &eventstore.AppendTooLargeError{Stream: stream, Size: eventstore.AppendSize(events), Max: limit})
+		}
+		if deleted(err) {
+			return eventstore.AppendResult{}, fmt.Errorf("esdb: append to %q: %w", stream, eventstore.ErrStreamDeleted)
+		}
 		return eventstore.AppendResult{}, fmt.Errorf("esdb: append to %q: %w", stream, err)
 	}
 	res := eventstore.AppendResult{
@@ -68,6 +76,15 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 }
 
 var errMissing = errors.New("event not found")
+
+// maxAppendSize is a node's refusal of an append over its limit.
+var maxAppendSize = regexp.MustCompile(`Maximum Append Size of (\d+) Exceeded`)
+
+// deleted reports the client's answer for a tombstoned stream.
+func deleted(err error) bool {
+	var e *esdb.Error
+	return errors.As(err, &e) && e.Code() == esdb.ErrorCodeStreamDeleted
+}
 
 func toESDB(e eventstore.ExpectedRevision) esdb.ExpectedRevision {
 	if n, ok := e.Exact(); ok {
@@ -128,5 +145,7 @@ func validate(stream string, events []eventstore.EventData) error {
 			return fmt.Errorf("esdb: append to %q: event %d has no type", stream, i)
 		}
 	}
-	return nil
+	// Checked here too: a real server refuses it while the client is still
+	// sending, and the client then reports only EOF.
+	return eventstore.CheckAppendSize(stream, events)
 }

@@ -57,6 +57,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		if errors.As(err, &e) && e.Code() == esdb.ErrorCodeResourceNotFound {
 			return nil, &eventstore.StreamNotFoundError{Stream: stream}
 		}
+		if deleted(err) {
+			return nil, fmt.Errorf("esdb: read %q: %w", stream, eventstore.ErrStreamDeleted)
+		}
 		return nil, fmt.Errorf("esdb: read %q: %w", stream, err)
 	}
 	return out, nil

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"IdempotentRetryNoStream", testIdempotentNoStream},
 		{"StreamNotFound", testStreamNotFound},
 		{"LargeAndChineseData", testLargeAndChinese},
+		{"AppendTooLarge", testAppendTooLarge},
 		{"MetadataRoundTrip", testMetadata},
 		{"ReadAllPaging", testReadAllPaging},
 		{"CaughtUp", testCaughtUp},
@@ -474,18 +475,16 @@ func testStreamNotFound(t *testing.T, ctx context.Context, s eventstore.Store) {
 
 func testLargeAndChinese(t *testing.T, ctx context.Context, s eventstore.Store) {
 	name := stream("teacher")
-	blob := strings.Repeat("教师继续教育档案abcdefgh", 1<<20/32) // 1 MiB of UTF-8
-	large, err := json.Marshal(map[string]string{"blob": blob})
-	if err != nil {
-		t.Fatal(err)
-	}
 	events := []eventstore.EventData{
-		{ID: uuid.New(), Type: "teacher.large", Data: large, Metadata: []byte(`{}`)},
+		{ID: uuid.New(), Type: "teacher.large", Metadata: []byte(`{}`)},
 		// Whitespace, key order and duplicate keys would not survive jsonb.
 		{ID: uuid.New(), Type: "teacher.key_field_corrected",
 			Data:     []byte(`{"name": "张三",  "reason":"身份证号码有误，请更正","z":1,"a":2}`),
 			Metadata: []byte(`{ "actor" : "区县管理员", "a":1, "a":2 }`)},
 	}
+	// Nearly 1 MiB of UTF-8, so the append is exactly MaxAppendSize: the
+	// largest an EventStoreDB server with default settings accepts.
+	events[0].Data = jsonBlob(eventstore.MaxAppendSize - eventstore.AppendSize(events))
 	sub, err := s.SubscribeAll(ctx, eventstore.Start)
 	if err != nil {
 		t.Fatal(err)
@@ -506,6 +505,43 @@ func testLargeAndChinese(t *testing.T, ctx context.Context, s eventstore.Store) 
 	live := receive(t, ctx, sub, 2)
 	for i := range events {
 		checkSame(t, live[i], name, uint64(i), events[i])
+	}
+}
+
+// jsonBlob returns a JSON object of exactly n bytes (n >= 12) holding
+// Chinese and ASCII text.
+func jsonBlob(n int) []byte {
+	const head, tail = `{"blob":"`, `"}`
+	unit := "教师继续教育档案abcdefgh" // 32 bytes
+	body := n - len(head) - len(tail)
+	b := strings.Repeat(unit, body/len(unit))
+	b += strings.Repeat("x", body-len(b))
+	return []byte(head + b + tail)
+}
+
+// testAppendTooLarge: one byte over MaxAppendSize, in one event or spread
+// over several, is refused with *AppendTooLargeError and writes nothing.
+func testAppendTooLarge(t *testing.T, ctx context.Context, s eventstore.Store) {
+	name := stream("teacher")
+	one := eventstore.EventData{ID: uuid.New(), Type: "teacher.large", Metadata: []byte(`{}`)}
+	one.Data = jsonBlob(eventstore.MaxAppendSize + 1 - eventstore.EventSize(one))
+	halves := make([]eventstore.EventData, 2)
+	for i := range halves {
+		halves[i] = eventstore.EventData{ID: uuid.New(), Type: "teacher.half", Metadata: []byte(`{}`)}
+		halves[i].Data = jsonBlob(eventstore.MaxAppendSize/2 + 1 - eventstore.EventSize(halves[i]))
+	}
+	for _, events := range [][]eventstore.EventData{{one}, halves} {
+		_, err := s.Append(ctx, name, eventstore.NoStream(), events...)
+		var tooLarge *eventstore.AppendTooLargeError
+		if !errors.As(err, &tooLarge) || !errors.Is(err, eventstore.ErrAppendTooLarge) {
+			t.Fatalf("append of %d bytes: err = %v, want *AppendTooLargeError", eventstore.AppendSize(events), err)
+		}
+		if tooLarge.Size != eventstore.AppendSize(events) || tooLarge.Max != eventstore.MaxAppendSize || tooLarge.Stream != name {
+			t.Fatalf("error = %+v", tooLarge)
+		}
+	}
+	if _, err := s.ReadStream(ctx, name, eventstore.ReadOptions{}); !errors.Is(err, eventstore.ErrStreamNotFound) {
+		t.Fatalf("after refused appends: read err = %v, want not found", err)
 	}
 }
 

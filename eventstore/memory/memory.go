@@ -317,5 +317,5 @@ func validate(stream string, events []eventstore.EventData) error {
 			return fmt.Errorf("append to %q: event %d has no type", stream, i)
 		}
 	}
-	return nil
+	return eventstore.CheckAppendSize(stream, events)
 }

@@ -285,7 +285,7 @@ func validate(stream string, events []eventstore.EventData) error {
 			return fmt.Errorf("append to %q: event %d has no type", stream, i)
 		}
 	}
-	return nil
+	return eventstore.CheckAppendSize(stream, events)
 }
 
 const columns = `stream, revision, xid, seq, event_id, event_type, data, metadata, recorded_at`

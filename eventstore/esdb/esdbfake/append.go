@@ -3,10 +3,12 @@ package esdbfake
 import (
 	"errors"
 	"io"
+	"strconv"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 )
 
 type streamsService struct {
@@ -53,6 +55,7 @@ func (x *streamsService) Append(srv streams.Streams_AppendServer) error {
 		return statusf(codes.InvalidArgument, "missing expected stream revision")
 	}
 	var events []proposed
+	size := 0
 	for {
 		m, err := srv.Recv()
 		if errors.Is(err, io.EOF) {
@@ -73,7 +76,20 @@ func (x *streamsService) Append(srv streams.Streams_AppendServer) error {
 		if md["type"] == "" || md["content-type"] == "" {
 			return statusf(codes.InvalidArgument, "event %s lacks type or content-type metadata", id)
 		}
+		// A real node counts data, metadata and the type name twice, and
+		// fails the call as soon as the sum passes its limit.
+		size += len(pm.GetData()) + len(pm.GetCustomMetadata()) + 2*len(md["type"])
+		if size > x.s.maxAppend {
+			srv.SetTrailer(metadata.Pairs("exception", "maximum-append-size-exceeded", "maximum-append-size", strconv.Itoa(x.s.maxAppend)))
+			return statusf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", x.s.maxAppend)
+		}
 		events = append(events, proposed{id: id, metadata: md, custom: pm.GetCustomMetadata(), data: pm.GetData()})
+	}
+	x.s.mu.Lock()
+	gone := x.s.tombstoned[stream]
+	x.s.mu.Unlock()
+	if gone {
+		return streamDeleted(srv, stream)
 	}
 	return srv.SendAndClose(x.s.append(stream, expected, events))
 }
@@ -124,9 +140,11 @@ func (s *Server) append(stream string, expected int64, events []proposed) *strea
 	if k == 0 {
 		return successResp(current, nil)
 	}
+	first := len(s.log)
 	s.writeLocked(stream, events)
-	last := s.log[len(s.log)-1]
-	return successResp(current+k, last)
+	// The answer carries the write's position, which for a multi-event
+	// write is its first record's, not its last event's.
+	return successResp(current+k, s.log[first])
 }
 
 func successResp(current int64, last *record) *streams.AppendResp {
@@ -142,7 +160,7 @@ func successResp(current int64, last *record) *streams.AppendResp {
 		ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}}
 	} else {
 		ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
-			CommitPosition: last.pos, PreparePosition: last.pos,
+			CommitPosition: last.commit, PreparePosition: last.commit,
 		}}
 	}
 	return &streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}}

@@ -56,13 +56,13 @@ func (r *record) proto(structured bool) *streams.ReadResp {
 			Id:               uuidToProto(r.id, structured),
 			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)},
 			StreamRevision:   r.revision,
-			PreparePosition:  r.pos,
-			CommitPosition:   r.pos,
+			PreparePosition:  r.prepare,
+			CommitPosition:   r.commit,
 			Metadata:         r.metadata,
 			CustomMetadata:   r.custom,
 			Data:             r.data,
 		},
-		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.pos},
+		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.commit},
 	}}}
 }
 
@@ -71,8 +71,13 @@ func (r *record) proto(structured bool) *streams.ReadResp {
 func (s *Server) readStream(srv streams.Streams_ReadServer, o *streams.ReadReq_Options_StreamOptions, backwards bool, count uint64, send func(*record) error) error {
 	name := string(o.GetStreamIdentifier().GetStreamName())
 	s.mu.Lock()
+	if s.tombstoned[name] {
+		s.mu.Unlock()
+		return streamDeleted(srv, name)
+	}
 	idx, ok := s.streams[name]
-	if !ok {
+	first := int64(s.deleted[name]) // a soft delete hides revisions before $tb
+	if !ok || first > int64(len(idx))-1 {
 		s.mu.Unlock()
 		return srv.Send(&streams.ReadResp{Content: &streams.ReadResp_StreamNotFound_{
 			StreamNotFound: &streams.ReadResp_StreamNotFound{StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(name)}},
@@ -97,7 +102,11 @@ func (s *Server) readStream(srv streams.Streams_ReadServer, o *streams.ReadReq_O
 	if backwards {
 		step = -1
 	}
-	for rev := from; rev >= 0 && rev <= last && uint64(len(out)) < count; rev += step {
+	if !backwards && from < first {
+		from = first
+	}
+	// Past the end (or before the start, backwards) is an empty answer.
+	for rev := from; rev >= first && rev <= last && uint64(len(out)) < count; rev += step {
 		out = append(out, s.log[idx[rev]])
 	}
 	s.mu.Unlock()
@@ -112,13 +121,13 @@ func (s *Server) readStream(srv streams.Streams_ReadServer, o *streams.ReadReq_O
 // cmp orders a record against a client position by (commit, prepare).
 func (r *record) cmp(commit, prepare uint64) int {
 	switch {
-	case r.pos < commit:
+	case r.commit < commit:
 		return -1
-	case r.pos > commit:
+	case r.commit > commit:
 		return 1
-	case r.pos < prepare:
+	case r.prepare < prepare:
 		return -1
-	case r.pos > prepare:
+	case r.prepare > prepare:
 		return 1
 	}
 	return 0
@@ -216,7 +225,7 @@ func (s *Server) subscribeAll(ctx context.Context, srv streams.Streams_ReadServe
 			}
 			if f != nil && scanned%f.checkpointEvery == 0 {
 				if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{
-					Checkpoint: &streams.ReadResp_Checkpoint{CommitPosition: r.pos, PreparePosition: r.pos},
+					Checkpoint: &streams.ReadResp_Checkpoint{CommitPosition: r.commit, PreparePosition: r.prepare},
 				}}); err != nil {
 					return err
 				}

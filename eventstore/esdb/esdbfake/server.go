@@ -10,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -21,6 +24,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 )
 
@@ -39,7 +43,36 @@ type Server struct {
 	addr   string
 	srv    *grpc.Server
 	now    func() time.Time
+	// deleted: soft-deleted streams and the first revision still visible
+	// ($tb); tombstoned: hard-deleted streams.
+	deleted    map[string]uint64
+	tombstoned map[string]bool
+	// maxAppend is the server's MaxAppendSize.
+	maxAppend int
+	// Security, as a real node has it by default: TLS with a certificate
+	// signed by the test CA, and basic auth on every Streams call.
+	insecure bool
+	tls      *testCA
+	caFile   string
+	login    string
+	password string
 }
+
+// Option configures a Server.
+type Option func(*Server)
+
+// Insecure serves plain-text gRPC without authentication, as a node
+// started with --insecure.
+func Insecure() Option { return func(s *Server) { s.insecure = true } }
+
+// WithUser sets the one user the node accepts (default admin/changeit, a
+// real node's default).
+func WithUser(login, password string) Option {
+	return func(s *Server) { s.login, s.password = login, password }
+}
+
+// WithMaxAppendSize sets the node's MaxAppendSize (default 1,048,576).
+func WithMaxAppendSize(n int) Option { return func(s *Server) { s.maxAppend = n } }
 
 // record is one stored event. It is never modified once in the log, so it
 // may be read outside the lock.
@@ -47,9 +80,11 @@ type record struct {
 	id       uuid.UUID
 	stream   string
 	revision uint64
-	// pos is the record's log offset, used as both commit and prepare
-	// position, as for a single-event write on a real node.
-	pos      uint64
+	// prepare is the record's own log offset; commit is the position of
+	// the write it belongs to (its first record), so the events of one
+	// multi-event write share their commit position, as on a real node.
+	commit   uint64
+	prepare  uint64
 	metadata map[string]string // type, content-type, created
 	custom   []byte
 	data     []byte
@@ -60,13 +95,29 @@ type record struct {
 const firstOffset = 256
 
 // New returns a server that is not listening yet. Like a fresh EventStoreDB
-// node, its log already holds a few system events.
-func New() *Server {
+// node, its log already holds a few system events, and unless Insecure is
+// given it serves TLS (a fresh test CA) and requires basic auth.
+func New(opts ...Option) *Server {
 	s := &Server{
-		streams: make(map[string][]int),
-		offset:  firstOffset,
-		changed: make(chan struct{}),
-		now:     time.Now,
+		streams:    make(map[string][]int),
+		offset:     firstOffset,
+		changed:    make(chan struct{}),
+		now:        time.Now,
+		deleted:    make(map[string]uint64),
+		tombstoned: make(map[string]bool),
+		maxAppend:  1 << 20,
+		login:      "admin",
+		password:   "changeit",
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if !s.insecure {
+		ca, err := newTestCA()
+		if err != nil {
+			panic(fmt.Sprintf("esdbfake: test CA: %v", err))
+		}
+		s.tls = ca
 	}
 	s.AppendRaw("$users", "$User", []byte(`{"loginName":"admin"}`))
 	s.AppendRaw("$user-admin", "$UserCreated", []byte(`{"loginName":"admin","fullName":"Event Store Administrator"}`))
@@ -75,10 +126,17 @@ func New() *Server {
 }
 
 // Start returns a server listening on a free port of 127.0.0.1, stopped when
-// the test ends.
-func Start(t testing.TB) *Server {
+// the test ends. Its CA certificate is written into the test's temporary
+// directory.
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
-	s := New()
+	s := New(opts...)
+	if s.tls != nil {
+		s.caFile = filepath.Join(t.TempDir(), "esdbfake-ca.pem")
+		if err := os.WriteFile(s.caFile, s.tls.caPEM, 0o600); err != nil {
+			t.Fatalf("esdbfake: %v", err)
+		}
+	}
 	if err := s.Listen("127.0.0.1:0"); err != nil {
 		t.Fatalf("esdbfake: %v", err)
 	}
@@ -93,7 +151,18 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("esdbfake: listen %s: %w", addr, err)
 	}
-	g := grpc.NewServer()
+	gopts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.authUnary),
+		grpc.ChainStreamInterceptor(s.authStream),
+		// Room for an append at the limit plus its framing; the limit
+		// itself is the Append handler's to enforce, with a real node's
+		// answer.
+		grpc.MaxRecvMsgSize(8 << 20),
+	}
+	if s.tls != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(s.tls.serverConfig())))
+	}
+	g := grpc.NewServer(gopts...)
 	streams.RegisterStreamsServer(g, &streamsService{s: s})
 	serverfeatures.RegisterServerFeaturesServer(g, &featuresService{s: s})
 	s.mu.Lock()
@@ -160,9 +229,46 @@ func (s *Server) Addr() string {
 	return s.addr
 }
 
-// ConnString is the connection string of the server for the esdb client.
+// ConnString is the connection string of the server for the esdb client:
+// with TLS, the user's credentials and the CA file, as production uses it.
 func (s *Server) ConnString() string {
-	return "esdb://" + s.Addr() + "?tls=false"
+	if s.tls == nil {
+		return "esdb://" + s.Addr() + "?tls=false"
+	}
+	return s.ConnStringAs(s.login, s.password)
+}
+
+// ConnStringAs is ConnString with other credentials ("" for none), to test
+// refusals. It needs TLS: the client sends credentials only over TLS.
+func (s *Server) ConnStringAs(login, password string) string {
+	u := url.URL{Scheme: "esdb", Host: s.Addr(), RawQuery: "tls=true&tlsCAFile=" + url.QueryEscape(s.CAFile())}
+	if login != "" {
+		u.User = url.UserPassword(login, password)
+	}
+	return u.String()
+}
+
+// CAFile is the path of the PEM file of the CA that signed the server's
+// certificate ("" when insecure). Without Start it is written to a new
+// temporary file on first use.
+func (s *Server) CAFile() string {
+	if s.tls == nil {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.caFile == "" {
+		f, err := os.CreateTemp("", "esdbfake-ca-*.pem")
+		if err == nil {
+			_, err = f.Write(s.tls.caPEM)
+			err = errors.Join(err, f.Close())
+		}
+		if err != nil {
+			panic(fmt.Sprintf("esdbfake: write CA file: %v", err))
+		}
+		s.caFile = f.Name()
+	}
+	return s.caFile
 }
 
 // AppendRaw writes one event to stream without any expectation, as another
@@ -207,9 +313,12 @@ func recordSize(stream string, p proposed) uint64 {
 	return uint64((n + 7) &^ 7)
 }
 
+// writeLocked appends ps to stream as one write: every record's commit
+// position is the write's first record's.
 func (s *Server) writeLocked(stream string, ps []proposed) {
 	idx := s.streams[stream]
 	ticks := strconv.FormatInt(s.now().UnixNano()/100, 10)
+	commit := s.offset
 	for _, p := range ps {
 		md := map[string]string{
 			"type":         p.metadata["type"],
@@ -220,7 +329,8 @@ func (s *Server) writeLocked(stream string, ps []proposed) {
 			id:       p.id,
 			stream:   stream,
 			revision: uint64(len(idx)),
-			pos:      s.offset,
+			commit:   commit,
+			prepare:  s.offset,
 			metadata: md,
 			custom:   p.custom,
 			data:     p.data,

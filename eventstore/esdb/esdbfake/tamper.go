@@ -1,6 +1,7 @@
 package esdbfake
 
 import (
+	"cmp"
 	"maps"
 
 	"github.com/google/uuid"
@@ -11,10 +12,13 @@ type StoredEvent struct {
 	ID       uuid.UUID
 	Stream   string
 	Revision uint64 // recomputed from the returned order; ignored on the way back
-	// Position is the event's log position (commit = prepare). Kept as
-	// returned: a test that reorders events should swap positions too, or
-	// readers will see the feed out of order (which may be what it wants).
+	// Position is the event's own log position (its prepare position);
+	// Commit is its write's (equal for a single-event write; 0 on the way
+	// back means Position). Kept as returned: a test that reorders events
+	// should swap positions too, or readers will see the feed out of order
+	// (which may be what it wants).
 	Position uint64
+	Commit   uint64
 	Type     string
 	Data     []byte
 	Metadata []byte // the event's user (custom) metadata
@@ -40,7 +44,8 @@ func (s *Server) Tamper(fn func(stored []StoredEvent) []StoredEvent) {
 			ID:       r.id,
 			Stream:   r.stream,
 			Revision: r.revision,
-			Position: r.pos,
+			Position: r.prepare,
+			Commit:   r.commit,
 			Type:     r.metadata["type"],
 			Data:     append([]byte(nil), r.data...),
 			Metadata: append([]byte(nil), r.custom...),
@@ -71,7 +76,8 @@ func (s *Server) Tamper(fn func(stored []StoredEvent) []StoredEvent) {
 			id:       e.ID,
 			stream:   e.Stream,
 			revision: uint64(len(idx)),
-			pos:      e.Position,
+			commit:   cmp.Or(e.Commit, e.Position),
+			prepare:  e.Position,
 			metadata: md,
 			custom:   e.Metadata,
 			data:     e.Data,
