@@ -77,6 +77,8 @@ func Classify(err error) (int, ErrorBody) {
 		return reqErr.status, ErrorBody{Error: ErrorDetail{Code: reqErr.code, Message: reqErr.message, Details: reqErr.details}}
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, e("body_too_large", "请求内容过大（上限 "+strconv.FormatInt(tooLarge.Limit, 10)+" 字节）")
+	case errors.Is(err, eventstore.ErrAppendTooLarge):
+		return http.StatusRequestEntityTooLarge, e("record_too_large", "内容过多，超出一次记录的上限，请分批提交")
 	case errors.As(err, &valErr):
 		return http.StatusUnprocessableEntity, ErrorBody{Error: ErrorDetail{Code: "validation_failed", Message: "提交的数据有误", Details: valErr.Fields}}
 	case errors.As(err, &conflict):
