@@ -160,6 +160,11 @@ func (h *Handlers) complete(ctx context.Context, actor access.Actor, e *enrollme
 	if _, ok := e.Credits(); !ok {
 		return last, nil
 	}
+	if enrollment.ClassEnded(p, h.Now()) != nil {
+		// The certificate waits for the class's last day; finishing the
+		// project or posting the grade again then issues it.
+		return last, nil
+	}
 	revoked := 0
 	for _, s := range e.Steps() {
 		if s.Type == (&enrollment.CertificateRevoked{}).EventType() {
@@ -187,7 +192,7 @@ func (h *Handlers) complete(ctx context.Context, actor access.Actor, e *enrollme
 			if _, has := e.Certificate(); has {
 				return nil // issued by a concurrent retry
 			}
-			return e.IssueCertificate(actor, number, code, h.Now())
+			return e.IssueCertificate(actor, p, number, code, h.Now())
 		})
 	if err != nil {
 		return last, fmt.Errorf("issue certificate: %w", err)

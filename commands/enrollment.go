@@ -120,7 +120,18 @@ func (h *Handlers) updateEnrollment(ctx context.Context, actor access.Actor, id 
 		return nil, Result{}, err
 	}
 	e, res, err := Update(ctx, h.Repo, enrollment.StreamName(id), freshEnrollment, false, h.write(ctx, actor),
-		func(e *enrollment.Enrollment) error { return decide(e, p) })
+		func(e *enrollment.Enrollment) error {
+			if err := decide(e, p); err != nil {
+				return err
+			}
+			if p.Status() == project.StatusCancelled && len(e.Changes()) > 0 {
+				// Nothing moves in a cancelled project (its open
+				// enrollments were withdrawn with its reason); checked
+				// after the decision so permission comes first.
+				return p.StatusRefusal("act on an enrollment")
+			}
+			return nil
+		})
 	if err != nil {
 		return nil, Result{}, err
 	}
@@ -227,7 +238,7 @@ const (
 
 // ErrGradeFinal: a different grade was already posted; only an explicit
 // correction with a reason may change it.
-var ErrGradeFinal = fmt.Errorf("%w: grade already posted; correct it with a reason", domain.ErrInvalidState)
+var ErrGradeFinal = enrollment.ErrGradeFinal
 
 // PostGrade grades a trainee by the project's policy. Posting the very same
 // scores again changes nothing (an uploaded file sent twice); different

@@ -35,6 +35,7 @@ type pipelineFixture struct {
 	inst     uuid.UUID
 	class    uuid.UUID
 	teachers []uuid.UUID
+	clock    *time.Time // what h.Now returns; tests may move it
 }
 
 func newPipeline(t *testing.T, teachers, quota int) *pipelineFixture {
@@ -48,9 +49,10 @@ func newPipeline(t *testing.T, teachers, quota int) *pipelineFixture {
 	store := memory.New()
 	t.Cleanup(func() { store.Close() })
 	repo := commands.NewRepository(store, reg)
-	now := func() time.Time { return time.Date(2026, 7, 20, 9, 0, 0, 0, time.UTC) }
+	clock := time.Date(2026, 7, 20, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
 	h := commands.NewHandlers(commands.Deps{Repo: repo, Creds: commands.NewCredentials(pgtest.New(t), 4, now), Now: now})
-	f := &pipelineFixture{h: h, sys: access.System("test")}
+	f := &pipelineFixture{h: h, sys: access.System("test"), clock: &clock}
 	for i := 0; i < teachers; i++ {
 		id := uuid.New()
 		s := &seed{}
@@ -162,6 +164,9 @@ func TestCertificatesGetUniqueNumbers(t *testing.T) {
 				t.Fatalf("step %d: %v", i, err)
 			}
 		}
+	}
+	if _, err := f.h.ChangeProject(ctx, f.sys, f.project, commands.ProjectChange{Action: "start"}); err != nil {
+		t.Fatal(err)
 	}
 	score := func(x float64) *float64 { return &x }
 	var wg sync.WaitGroup

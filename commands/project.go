@@ -98,15 +98,35 @@ type ProjectChange struct {
 	Reason        string
 }
 
+var knownProjectActions = map[string]bool{"details": true, "add_institution": true, "add_class": true, "quota": true,
+	"policy": true, "open_nomination": true, "start": true, "finish": true, "cancel": true}
+
 // ChangeProject applies one change; the class id of add_class is derived
 // from the idempotency key, so a retried request adds one class.
 func (h *Handlers) ChangeProject(ctx context.Context, actor access.Actor, id uuid.UUID, c ProjectChange) (Result, error) {
+	// The shape of the request is checked before the project is read, so
+	// the answer to a malformed change does not tell whether it exists.
+	switch {
+	case !knownProjectActions[c.Action]:
+		return Result{}, domain.Invalid("action", "未知的操作")
+	case c.Action == "details" && c.Details == nil:
+		return Result{}, domain.Invalid("details", "缺少项目信息")
+	case c.Action == "policy" && c.Policy == nil:
+		return Result{}, domain.Invalid("policy", "缺少成绩规则")
+	}
 	var inst project.Institution
 	if c.Action == "add_institution" {
 		var err error
 		if inst, err = h.institutionRef(ctx, c.InstitutionID); err != nil {
 			return Result{}, err
 		}
+	}
+	if c.Action == "cancel" {
+		p, res, err := h.cancelProject(ctx, actor, id, c.Reason)
+		if err != nil {
+			return Result{}, err
+		}
+		return result(id, res, p), nil
 	}
 	classID := h.newID(ctx, actor, "class")
 	p, res, err := Update(ctx, h.Repo, project.StreamName(id), func() *project.Project { return &project.Project{} }, false, h.write(ctx, actor),
@@ -142,6 +162,11 @@ func (h *Handlers) ChangeProject(ctx context.Context, actor access.Actor, id uui
 		})
 	if err != nil {
 		return Result{}, err
+	}
+	if c.Action == "finish" {
+		if err := h.completeAll(ctx, actor, p); err != nil {
+			return Result{}, fmt.Errorf("project finished, certificates not all issued (finish is done; post the grades again to retry): %w", err)
+		}
 	}
 	r := result(id, res, p)
 	if c.Action == "add_class" {

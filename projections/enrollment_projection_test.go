@@ -109,10 +109,11 @@ func TestEnrollmentsProjectionFollowsTheAggregate(t *testing.T) {
 	must(e.PublishNotice(sys, enrollment.Notice{ReportDate: at, ReportPlace: "报告厅", Contact: "王老师"}, at))
 	must(e.Report(sys, at))
 	must(e.RecordProgress(sys, enrollment.Progress{OnlinePercent: 80, SessionsAttended: 5, SessionsTotal: 6}, at))
+	must(p.Start(sys, at)) // in the project's stream only; the read models here need none of it
 	must(e.PostGrade(sys, p, score(90), score(80), at))
 	number, _ := enrollment.CertificateNumber(2026, project.CategoryProvincial, 1)
 	code, _ := enrollment.VerificationCode([]byte{1, 2, 3, 4, 5})
-	must(e.IssueCertificate(sys, number, code, at))
+	must(e.IssueCertificate(sys, p, number, code, at.AddDate(0, 0, 9)))
 	feed = append(feed, envelopes(enrollment.StreamName(eid), 0, e.Changes(), at)...)
 
 	applyAll(t, pool, feed)

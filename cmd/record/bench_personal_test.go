@@ -159,6 +159,8 @@ func personalSpaceFixture(b *testing.B) (*benchService, http.Handler, *http.Cook
 		must("report", err)
 		_, err = h.RecordProgress(ctx, school, e.ID, enrollment.Progress{OnlinePercent: 100, SessionsAttended: 4, SessionsTotal: 4})
 		must("progress", err)
+		_, err = h.ChangeProject(ctx, province, p.ID, commands.ProjectChange{Action: "start"})
+		must("start", err)
 		off, on := 80.0+float64(i%20), 85.0
 		_, _, err = h.PostGrade(ctx, school, e.ID, &off, &on)
 		must("grade", err)

@@ -66,7 +66,7 @@ func TestBrowserCityProvinceStory(t *testing.T) {
 
 	// The projects list and a new project.
 	prov.click("培训项目")
-	prov.see("2026年省培计划初中骨干教师培训", "遴选中")
+	prov.see("2026年省培计划初中骨干教师培训", "培训中")
 	prov.shot("province-projects")
 	prov.click("新建项目")
 	prov.fill("项目名称", "2026年省培计划小学数学骨干教师培训")

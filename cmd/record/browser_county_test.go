@@ -276,12 +276,13 @@ func TestBrowserCountyQueues(t *testing.T) {
 	admin.clickIn("刘芳", "接收")
 	admin.see("已接收调入")
 
-	// The province project gives the county two seats, both taken.
+	// The county's own project gives it one seat, taken by 王建国 (the
+	// province project has started: nomination is closed).
 	admin.click("项目推荐")
-	admin.see("2026年省培计划初中骨干教师培训")
-	admin.seeIn("2026年省培计划初中骨干教师培训", "80\t2\t0\t推荐教师") // hours, quota, seats left
+	admin.see("2026年长安区初中教师课堂教学能力提升培训")
+	admin.seeIn("2026年长安区初中教师课堂教学能力提升培训", "40\t1\t0\t推荐教师") // hours, quota, seats left
 	admin.click("推荐教师")
-	admin.see("个剩余名额", "王建国", "李秀英")
+	admin.see("个剩余名额", "王建国")
 	admin.fill("姓名", "刘芳")
 	admin.click("查找教师")
 	admin.click("推荐所选教师")
@@ -291,12 +292,12 @@ func TestBrowserCountyQueues(t *testing.T) {
 	admin.check("刘芳")
 	admin.click("推荐所选教师")
 	admin.see("以下教师未能推荐：刘芳")
-	admin.clickIn("李秀英", "撤销推荐")
-	admin.seeIn("李秀英", "撤销推荐须填写原因")
-	admin.fillIn("李秀英", "撤销理由", "另有教学任务")
-	admin.clickIn("李秀英", "撤销推荐")
+	admin.clickIn("王建国", "撤销推荐")
+	admin.seeIn("王建国", "撤销推荐须填写原因")
+	admin.fillIn("王建国", "撤销理由", "另有教学任务")
+	admin.clickIn("王建国", "撤销推荐")
 	admin.see("已撤销推荐，名额已退回")
-	admin.seeIn("李秀英", "已撤销推荐")
+	admin.seeIn("王建国", "已撤销推荐")
 	admin.fill("姓名", "刘芳")
 	admin.click("查找教师")
 	admin.check("刘芳")

@@ -31,13 +31,26 @@ func TestEnrollmentDemo(t *testing.T) {
 		} `json:"items"`
 	}
 	var projects struct {
-		Items []struct{ ID string } `json:"items"`
+		Items []struct {
+			ID     string
+			Name   string `json:"name"`
+			Status string `json:"status"`
+		} `json:"items"`
 	}
 	inst.must(200, "GET", "/api/v1/projects", nil, "X-Consistent-After", lastPosition(t, a)).json(t, &projects)
-	if len(projects.Items) != 1 {
-		t.Fatalf("institution's projects: %+v", projects)
+	if len(projects.Items) != 2 {
+		t.Fatalf("institution's projects (the province's and the county's): %+v", projects)
 	}
-	inst.must(200, "GET", "/api/v1/projects/"+projects.Items[0].ID+"/roster", nil).json(t, &roster)
+	pid := ""
+	for _, p := range projects.Items {
+		if p.Name == "2026年省培计划初中骨干教师培训" {
+			pid = p.ID
+			if p.Status != "in_progress" {
+				t.Fatalf("the graded project is %q, want in_progress", p.Status)
+			}
+		}
+	}
+	inst.must(200, "GET", "/api/v1/projects/"+pid+"/roster", nil).json(t, &roster)
 	got := map[string]string{}
 	for _, it := range roster.Items {
 		got[it.TeacherName] = it.Stage

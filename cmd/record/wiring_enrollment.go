@@ -154,9 +154,30 @@ func (s *Service) loadEnrollmentDemo(ctx context.Context, out io.Writer) error {
 	if _, err := h.RecordProgress(ctx, school, eids[0], enrollment.Progress{OnlinePercent: 100, SessionsAttended: 8, SessionsTotal: 8}); err != nil {
 		return fmt.Errorf("progress: %w", err)
 	}
+	// Nomination closes and the training starts before anyone is graded
+	// (a grade needs the class to have started).
+	if _, err := h.ChangeProject(ctx, province, proj.ID, commands.ProjectChange{Action: "start"}); err != nil {
+		return fmt.Errorf("project start: %w", err)
+	}
 	offline, online := 88.0, 92.0
 	if _, _, err := h.PostGrade(ctx, school, eids[0], &offline, &online); err != nil {
 		return fmt.Errorf("grade: %w", err)
+	}
+	// The county's own project, open for nomination: one seat for 长安区,
+	// taken by 王建国.
+	own, err := h.CreateProject(ctx, changan, commands.NewProjectInput{Kind: project.KindCounty, Category: project.CategoryCounty,
+		Owner: "130102", Institutions: []uuid.UUID{inst.ID}, Details: project.Details{Name: "2026年长安区初中教师课堂教学能力提升培训", Year: 2026,
+			Mode: project.Mode(2), Start: day(12, 14), End: day(12, 18), Hours: 40, Credits: 4}})
+	if err != nil {
+		return fmt.Errorf("county project: %w", err)
+	}
+	for _, c := range []commands.ProjectChange{{Action: "quota", Region: "130102", Count: 1}, {Action: "open_nomination"}} {
+		if _, err := h.ChangeProject(ctx, changan, own.ID, c); err != nil {
+			return fmt.Errorf("county project %s: %w", c.Action, err)
+		}
+	}
+	if _, err := h.Nominate(ctx, changan, own.ID, wang); err != nil {
+		return fmt.Errorf("county nomination: %w", err)
 	}
 	fmt.Fprintf(out, "Training project %q: institution login hebtu (initial password %s); 王建国 passed with a certificate, 李秀英 has a class notice, 张伟 awaits the city's review.\n",
 		"2026年省培计划初中骨干教师培训", DemoPassword)

@@ -130,7 +130,17 @@ type Enrollment struct {
 	scores     *Scores
 	granted    *CreditsGranted
 	cert       *Certificate
+	revoked    []RevokedCertificate
 	steps      []Step
+}
+
+// RevokedCertificate is a certificate that was issued and later revoked
+// (a grade corrected to a fail): a verification with its number and code
+// says when and why.
+type RevokedCertificate struct {
+	Certificate
+	RevokedAt time.Time
+	Reason    string
 }
 
 // Errors beside their rules.
@@ -145,8 +155,19 @@ var (
 	ErrAlreadyEnrolled = fmt.Errorf("%w: teacher is already in this project's pipeline", domain.ErrDuplicate)
 )
 
-func stateErr(s Stage, doing string) error {
-	return fmt.Errorf("%w: cannot %s at stage %q", domain.ErrInvalidState, doing, s)
+// ErrGradeFinal: a posted grade is final; only a correction with a reason
+// changes it.
+var ErrGradeFinal = domain.Refusal("a posted grade is final; correct it with a reason", "成绩已发布，发布的成绩为最终结果；如需修改，请提交成绩更正并说明原因")
+
+// stateErr is the refusal of doing (a Chinese verb phrase, e.g. "发布成绩")
+// at the enrollment's current stage; it names the stage, and the reason of
+// a rejection or withdrawal, so the user sees why.
+func (e *Enrollment) stateErr(doing string) error {
+	msg := "该学员当前为“" + e.stage.Label() + "”"
+	if e.reason != "" && (e.stage == StageWithdrawn || e.stage == StageCityRejected || e.stage == StageProvinceRejected) {
+		msg += "（原因：" + e.reason + "）"
+	}
+	return domain.Refusal(fmt.Sprintf("cannot %s at stage %q", doing, e.stage), msg+"，不能"+doing)
 }
 
 // Authorization predicates. The system actor (imports, CLI) passes all.
@@ -274,8 +295,11 @@ func (e *Enrollment) checkCityReview(a access.Actor) error {
 	if !CanCityReview(a, e.county) {
 		return ErrNotCityAdmin
 	}
-	if e.stage != StageNominated || !e.cityReview {
-		return stateErr(e.stage, "review at city level")
+	if !e.cityReview {
+		return domain.Refusal("no city review for this project", "本项目不经市级审核，由项目主办方直接审核")
+	}
+	if e.stage != StageNominated {
+		return e.stateErr("进行市级审核")
 	}
 	return nil
 }
@@ -292,8 +316,11 @@ func (e *Enrollment) ownerDecision(a access.Actor, doing string) error {
 	if !CanDecide(a, e.owner) {
 		return ErrNotOwner
 	}
+	if e.stage == StageNominated && e.cityReview {
+		return domain.Refusal("owner decision before city review", "该推荐尚未经市级审核，须先由市级审核通过")
+	}
 	if !e.awaitingOwner() {
-		return stateErr(e.stage, doing)
+		return e.stateErr(doing)
 	}
 	return nil
 }
@@ -316,11 +343,11 @@ func (e *Enrollment) resolveAssignment(p *project.Project, institutionID, classI
 // Approve is the owner's approval with the assignment to an institution's
 // class, recorded together as ProvinceApproved and Assigned.
 func (e *Enrollment) Approve(a access.Actor, p *project.Project, institutionID, classID uuid.UUID, at time.Time) error {
-	if err := e.ownerDecision(a, "approve"); err != nil {
+	if err := e.ownerDecision(a, "审核通过"); err != nil {
 		return err
 	}
 	if s := p.Status(); s != project.StatusNominating && s != project.StatusInProgress {
-		return fmt.Errorf("%w: project is %s", domain.ErrInvalidState, s)
+		return p.StatusRefusal("approve")
 	}
 	asg, err := e.resolveAssignment(p, institutionID, classID)
 	if err != nil {
@@ -340,7 +367,7 @@ func assignedEvent(asg Assignment, a access.Actor, at time.Time) *Assigned {
 
 // Reject is the owner's refusal with a reason.
 func (e *Enrollment) Reject(a access.Actor, reason string, at time.Time) error {
-	if err := e.ownerDecision(a, "reject"); err != nil {
+	if err := e.ownerDecision(a, "退回"); err != nil {
 		return err
 	}
 	reason, err := requireReason(reason, "退回")
@@ -361,7 +388,7 @@ func (e *Enrollment) Reassign(a access.Actor, p *project.Project, institutionID,
 		return ErrNotOwner
 	}
 	if e.stage != StageApproved && e.stage != StageNoticePublished {
-		return stateErr(e.stage, "reassign")
+		return e.stateErr("调整班级")
 	}
 	asg, err := e.resolveAssignment(p, institutionID, classID)
 	if err != nil {
@@ -384,8 +411,10 @@ func (e *Enrollment) Withdraw(a access.Actor, reason string, at time.Time) error
 	}
 	switch e.stage {
 	case StageNominated, StageCityApproved, StageApproved, StageNoticePublished:
+	case StageReported:
+		return domain.Refusal("withdraw after reporting", "学员已报到，不能撤销推荐；中途退出的按成绩记录（不合格）")
 	default:
-		return stateErr(e.stage, "withdraw")
+		return e.stateErr("撤销推荐")
 	}
 	reason, err := requireReason(reason, "撤销推荐")
 	if err != nil {
@@ -395,17 +424,44 @@ func (e *Enrollment) Withdraw(a access.Actor, reason string, at time.Time) error
 	return nil
 }
 
+// CancelWithProject withdraws an open enrollment of the cancelled project
+// p, with the project's reason, by whoever cancelled it. Open means
+// anything not yet graded and still in the pipeline, a teacher in training
+// included: the training will not take place. A closed enrollment (graded,
+// rejected, withdrawn) is left as it is and nothing is recorded.
+func (e *Enrollment) CancelWithProject(a access.Actor, p *project.Project, at time.Time) error {
+	if e.stage == StageNone {
+		return domain.ErrNotFound
+	}
+	if p.ID() != e.projectID {
+		return ErrWrongProject
+	}
+	if p.Status() != project.StatusCancelled {
+		return domain.Refusal("project not cancelled", "项目未取消")
+	}
+	if !CanDecide(a, e.owner) {
+		return ErrNotOwner
+	}
+	switch e.stage {
+	case StageNominated, StageCityApproved, StageApproved, StageNoticePublished, StageReported:
+	default:
+		return nil
+	}
+	e.Record(e, &Withdrawn{Reason: "项目已取消：" + p.CancelReason(), ProjectCancelled: true, By: byOf(a), At: at})
+	return nil
+}
+
 // PublishNotice records the class notice; publishing again replaces it
 // (a changed date or place) until the teacher reports.
 func (e *Enrollment) PublishNotice(a access.Actor, n Notice, at time.Time) error {
 	if e.stage == StageNone {
 		return domain.ErrNotFound
 	}
-	if e.stage != StageApproved && e.stage != StageNoticePublished {
-		return stateErr(e.stage, "publish the class notice")
-	}
-	if !e.IsInstitution(a) {
+	if !e.IsInstitution(a) { // permission before state
 		return ErrNotInstitution
+	}
+	if e.stage != StageApproved && e.stage != StageNoticePublished {
+		return e.stateErr("发布开班通知")
 	}
 	n.ReportPlace, n.Contact, n.Notes = strings.TrimSpace(n.ReportPlace), strings.TrimSpace(n.Contact), strings.TrimSpace(n.Notes)
 	v := &domain.ValidationError{}
@@ -443,7 +499,7 @@ func (e *Enrollment) Report(a access.Actor, at time.Time) error {
 		return ErrNotParticipant
 	}
 	if e.stage != StageApproved && e.stage != StageNoticePublished {
-		return stateErr(e.stage, "report")
+		return e.stateErr("报到")
 	}
 	e.Record(e, &Reported{By: byOf(a), At: at})
 	return nil
@@ -458,7 +514,7 @@ func (e *Enrollment) RecordProgress(a access.Actor, pr Progress, at time.Time) e
 		return ErrNotInstitution
 	}
 	if e.stage != StageReported {
-		return stateErr(e.stage, "record progress")
+		return e.stateErr("记录学习进度")
 	}
 	v := &domain.ValidationError{}
 	if math.IsNaN(pr.OnlinePercent) || pr.OnlinePercent < 0 || pr.OnlinePercent > 100 {
@@ -488,13 +544,16 @@ func (e *Enrollment) PostGrade(a access.Actor, p *project.Project, offline, onli
 		return ErrNotInstitution
 	}
 	if e.stage == StageGraded {
-		return fmt.Errorf("%w: a posted grade is final; correct it with a reason", domain.ErrInvalidState)
+		return ErrGradeFinal
 	}
 	if e.stage != StageReported {
-		return stateErr(e.stage, "post a grade")
+		return e.stateErr("发布成绩")
 	}
 	if p.ID() != e.projectID {
 		return ErrWrongProject
+	}
+	if err := TrainingStarted(p, at); err != nil {
+		return err
 	}
 	s, err := grade(p, offline, online)
 	if err != nil {
@@ -540,7 +599,7 @@ func (e *Enrollment) CorrectGrade(a access.Actor, p *project.Project, offline, o
 		return fmt.Errorf("%w: %w", ErrNotInstitution, ErrNotOwner)
 	}
 	if e.stage != StageGraded {
-		return stateErr(e.stage, "correct a grade")
+		return e.stateErr("更正成绩（尚未发布成绩）")
 	}
 	if p.ID() != e.projectID {
 		return ErrWrongProject
@@ -579,18 +638,28 @@ func sameScores(a, b Scores) bool {
 
 // IssueCertificate records the completion certificate of a passed trainee.
 // number comes from CertificateNumber, code from VerificationCode.
-func (e *Enrollment) IssueCertificate(a access.Actor, number, code string, at time.Time) error {
+// The class must have ended (ClassEnded).
+func (e *Enrollment) IssueCertificate(a access.Actor, p *project.Project, number, code string, at time.Time) error {
 	if e.stage == StageNone {
 		return domain.ErrNotFound
 	}
 	if !e.IsInstitution(a) && !CanDecide(a, e.owner) {
 		return fmt.Errorf("%w: %w", ErrNotInstitution, ErrNotOwner)
 	}
-	if e.stage != StageGraded || e.scores == nil || !e.scores.Passed || e.granted == nil {
-		return stateErr(e.stage, "issue a certificate without a pass")
+	if e.stage != StageGraded || e.scores == nil {
+		return e.stateErr("颁发结业证书（尚未发布成绩）")
+	}
+	if !e.scores.Passed || e.granted == nil {
+		return domain.Refusal("certificate without a pass", "学员考核不合格，不能颁发结业证书")
 	}
 	if e.cert != nil {
 		return fmt.Errorf("%w: certificate %s", domain.ErrDuplicate, e.cert.Number)
+	}
+	if p.ID() != e.projectID {
+		return ErrWrongProject
+	}
+	if err := ClassEnded(p, at); err != nil {
+		return err
 	}
 	v := &domain.ValidationError{}
 	if !ValidCertificateNumber(number) {
@@ -604,6 +673,16 @@ func (e *Enrollment) IssueCertificate(a access.Actor, number, code string, at ti
 	}
 	e.Record(e, &CertificateIssued{Number: strings.ToUpper(number), VerificationCode: code, By: byOf(a), At: at})
 	return nil
+}
+
+// Revoked finds a revoked certificate by its number.
+func (e *Enrollment) Revoked(number string) (RevokedCertificate, bool) {
+	for _, r := range e.revoked {
+		if r.Number == number {
+			return r, true
+		}
+	}
+	return RevokedCertificate{}, false
 }
 
 // NeedsSeat reports whether the enrollment should hold a quota seat: true
@@ -678,6 +757,9 @@ func (e *Enrollment) Apply(ev event.Event) {
 		e.cert = &Certificate{Number: ev.Number, VerificationCode: ev.VerificationCode, IssuedAt: ev.At}
 		step(ev.EventType(), "颁发结业证书"+ev.Number, ev.By, ev.At, "")
 	case *CertificateRevoked:
+		if e.cert != nil {
+			e.revoked = append(e.revoked, RevokedCertificate{Certificate: *e.cert, RevokedAt: ev.At, Reason: ev.Reason})
+		}
 		e.cert = nil
 		step(ev.EventType(), "撤销结业证书"+ev.Number, ev.By, ev.At, ev.Reason)
 	}

@@ -38,6 +38,18 @@ var (
 
 func f(x float64) *float64 { return &x }
 
+// tEnd is the last day of the test project (2026-04-30 in China).
+var tEnd = time.Date(2026, 4, 30, 2, 0, 0, 0, time.UTC)
+
+// startProject closes nomination: the training is under way.
+func startProject(p *project.Project) {
+	if p.Status() == project.StatusNominating {
+		if err := p.Start(sys, t0); err != nil {
+			panic(err)
+		}
+	}
+}
+
 // newProject is a province project open for nomination with two
 // institutions and three classes.
 func newProject(t *testing.T, owner string, cat project.Category, kind project.Kind) *project.Project {
@@ -81,6 +93,9 @@ var notice = Notice{ReportDate: time.Date(2026, 4, 1, 8, 30, 0, 0, time.UTC), Re
 
 var (
 	nominate = func(e *Enrollment, p *project.Project, a access.Actor) error {
+		if p.Status() != project.StatusNominating {
+			return e.Nominate(a, p, teacherID, "130102", t0) // refused: not open
+		}
 		if err := p.ReserveSeat("130102", ID(p.ID(), teacherID), t0); err != nil {
 			return err
 		}
@@ -101,14 +116,15 @@ var (
 		return e.RecordProgress(a, Progress{OnlinePercent: 50, SessionsAttended: 3, SessionsTotal: 10}, t0)
 	}
 	postGrade = func(e *Enrollment, p *project.Project, a access.Actor) error {
-		return e.PostGrade(a, p, f(80), f(90), t0)
+		startProject(p)
+		return e.PostGrade(a, p, f(80), f(90), tEnd)
 	}
 	correct = func(e *Enrollment, p *project.Project, a access.Actor) error {
-		return e.CorrectGrade(a, p, f(85), f(90), "线下成绩录入错误", t0)
+		return e.CorrectGrade(a, p, f(85), f(90), "线下成绩录入错误", tEnd)
 	}
-	issue = func(e *Enrollment, _ *project.Project, a access.Actor) error {
+	issue = func(e *Enrollment, p *project.Project, a access.Actor) error {
 		n, _ := CertificateNumber(2026, project.CategoryNational, 42)
-		return e.IssueCertificate(a, n, "ABCD1234", t0)
+		return e.IssueCertificate(a, p, n, "ABCD1234", tEnd)
 	}
 )
 
@@ -413,11 +429,12 @@ func types(evs []event.Event) []string {
 
 func TestGradesCreditsAndCorrections(t *testing.T) {
 	e, p := at(t, StageReported)
+	startProject(p)
 	mark := len(e.Changes())
 	since := func() []string { s := types(e.Changes()[mark:]); mark = len(e.Changes()); return s }
 
 	// 40% * 50 + 60% * 60 = 56: a fail, no credits.
-	if err := e.PostGrade(instA, p, f(50), f(60), t0); err != nil {
+	if err := e.PostGrade(instA, p, f(50), f(60), tEnd); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := since(), []string{"enrollment.grade_posted"}; !reflect.DeepEqual(got, want) {
@@ -426,7 +443,7 @@ func TestGradesCreditsAndCorrections(t *testing.T) {
 	if s, _ := e.Scores(); s.Total != 56 || s.Passed || e.Status() != StatusFinished {
 		t.Fatalf("scores %+v status %q", s, e.Status())
 	}
-	if err := e.PostGrade(instA, p, f(90), f(90), t0); !errors.Is(err, domain.ErrInvalidState) {
+	if err := e.PostGrade(instA, p, f(90), f(90), tEnd); !errors.Is(err, domain.ErrInvalidState) {
 		t.Fatalf("second post: err = %v, want invalid state", err)
 	}
 	if err := issue(e, p, instA); !errors.Is(err, domain.ErrInvalidState) {
@@ -483,18 +500,20 @@ func TestGradesCreditsAndCorrections(t *testing.T) {
 
 func TestPostGradePassGrantsCredits(t *testing.T) {
 	e, p := at(t, StageReported)
-	if err := e.PostGrade(instA, p, f(80), f(90), t0); err != nil {
+	startProject(p)
+	if err := e.PostGrade(instA, p, f(80), f(90), tEnd); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"enrollment.grade_posted", "enrollment.credits_granted"}
 	if got := types(e.Changes()[len(e.Changes())-2:]); !reflect.DeepEqual(got, want) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
-	if err := e.PostGrade(instA, p, nil, f(90), t0); !errors.Is(err, domain.ErrInvalidState) {
+	if err := e.PostGrade(instA, p, nil, f(90), tEnd); !errors.Is(err, domain.ErrInvalidState) {
 		t.Fatalf("err = %v", err)
 	}
 	e2, p2 := at(t, StageReported)
-	if err := e2.PostGrade(instA, p2, nil, f(90), t0); !errors.Is(err, domain.ErrValidation) {
+	startProject(p2)
+	if err := e2.PostGrade(instA, p2, nil, f(90), tEnd); !errors.Is(err, domain.ErrValidation) {
 		t.Fatalf("missing offline score: err = %v, want validation", err)
 	}
 }

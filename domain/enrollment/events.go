@@ -73,10 +73,14 @@ type Assigned struct {
 	At              time.Time `json:"at"`
 }
 
+// Withdrawn takes the enrollment out of the pipeline. ProjectCancelled
+// marks the withdrawal made by the project's cancellation (Reason is then
+// the project's reason); it may come after the teacher reported.
 type Withdrawn struct {
-	Reason string    `json:"reason"`
-	By     By        `json:"by"`
-	At     time.Time `json:"at"`
+	Reason           string    `json:"reason"`
+	ProjectCancelled bool      `json:"project_cancelled,omitempty"`
+	By               By        `json:"by"`
+	At               time.Time `json:"at"`
 }
 
 // Notice is what the teacher shows the school to ask for leave.

@@ -46,7 +46,7 @@ var (
 	ErrCannotCreate    = fmt.Errorf("%w: may not create a project for this jurisdiction", access.ErrForbidden)
 	ErrQuotaExhausted  = domain.Refusal("quota exhausted", "本地区的推荐名额已用完")
 	ErrNoQuota         = domain.Refusal("no quota for this region", "本项目没有给该区县分配名额")
-	ErrNotNominating   = fmt.Errorf("%w: project is not open for nomination", domain.ErrInvalidState)
+	ErrNotNominating   = domain.Refusal("project is not open for nomination", "项目当前不在推荐阶段，不能推荐")
 	ErrUnknownClass    = domain.Invalid("class_id", "该班级不属于本项目")
 	ErrUnknownInstitut = domain.Invalid("institution_id", "该承培机构不属于本项目")
 )
@@ -307,7 +307,29 @@ func (p *Project) manage(actor access.Actor, allowed ...Status) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: project is %s", domain.ErrInvalidState, p.status)
+	return p.StatusRefusal("manage")
+}
+
+// StatusRefusal is the refusal of an action the project's status does not
+// allow, naming the status (and a cancellation's reason) for the user.
+func (p *Project) StatusRefusal(doing string) error {
+	if p.status == StatusCancelled {
+		return domain.Refusal("project cancelled: cannot "+doing, "项目已取消（原因："+p.cancelReason+"），不能再办理")
+	}
+	return domain.Refusal(fmt.Sprintf("project is %s: cannot %s", p.status, doing), "项目当前状态为“"+p.status.Label()+"”，不能进行此操作")
+}
+
+// CancelReason is the reason given when the project was cancelled.
+func (p *Project) CancelReason() string { return p.cancelReason }
+
+// SeatHolders are the enrollments holding a seat, in no particular order:
+// every enrollment still in the pipeline (a cancellation withdraws them).
+func (p *Project) SeatHolders() []uuid.UUID {
+	out := make([]uuid.UUID, 0, len(p.seats))
+	for id := range p.seats {
+		out = append(out, id)
+	}
+	return out
 }
 
 // ChangeDetails revises the descriptive fields before the project starts.
@@ -535,6 +557,9 @@ func (p *Project) ReserveSeat(county string, enrollmentID uuid.UUID, at time.Tim
 	if !p.Exists() {
 		return domain.ErrNotFound
 	}
+	if p.status == StatusCancelled {
+		return p.StatusRefusal("nominate")
+	}
 	if p.status != StatusNominating {
 		return ErrNotNominating
 	}
@@ -543,7 +568,7 @@ func (p *Project) ReserveSeat(county string, enrollmentID uuid.UUID, at time.Tim
 	}
 	if held, ok := p.seats[enrollmentID]; ok {
 		if held != county {
-			return fmt.Errorf("%w: enrollment holds a seat in %s", domain.ErrInvalidState, held)
+			return domain.Refusal("enrollment holds a seat in "+held, "该推荐已占用区县"+held+"的名额")
 		}
 		return nil
 	}
