@@ -111,10 +111,11 @@ func (a *ProjectArea) certificatePDF(w http.ResponseWriter, r *http.Request) err
 		body = DefaultIssuingBody
 	}
 	verify := strings.TrimRight(a.PublicURL, "/") + "/api/v1/public/certificates/verify?number=" + url.QueryEscape(c.Number)
+	qr := verify + "&code=" + url.QueryEscape(c.VerificationCode)
 	var buf bytes.Buffer
 	if err := a.PDF.Certificate(&buf, certpdf.Certificate{TeacherName: t.Profile().Name, IDNumber: t.Profile().IDNumber, ProjectName: d.Name,
 		Institution: e.Assignment().InstitutionName, Start: d.Start, End: d.End, Hours: g.Hours, Credits: g.Credits,
-		Number: c.Number, VerificationCode: c.VerificationCode, VerificationURL: verify, IssuingBody: body, IssuedOn: c.IssuedAt.In(ident.ChinaTime)}); err != nil {
+		Number: c.Number, VerificationCode: c.VerificationCode, VerificationURL: verify, QRURL: qr, IssuingBody: body, IssuedOn: c.IssuedAt.In(ident.ChinaTime)}); err != nil {
 		return err
 	}
 	return writePDF(w, "结业证书-"+c.Number+".pdf", &buf)
@@ -134,6 +135,9 @@ type CertificateVerification struct {
 	Hours       int     `json:"hours"`
 	Credits     float64 `json:"credits"`
 	IssuedOn    string  `json:"issued_on"`
+	// A revoked certificate verified with its right code: valid is false.
+	RevokedOn     string `json:"revoked_on,omitempty"`
+	RevokedReason string `json:"revoked_reason,omitempty"`
 }
 
 var errNoCertificate = &requestError{status: http.StatusNotFound, code: "certificate_not_found", message: "证书编号或验证码不正确，或证书已撤销"}
@@ -141,49 +145,89 @@ var errNoCertificate = &requestError{status: http.StatusNotFound, code: "certifi
 // verifyCertificate confirms a certificate by number and code. A wrong
 // number, a wrong code and a revoked certificate get the same answer, so
 // the endpoint tells a guesser nothing.
+//
+// A browser (Accept: text/html, as when the certificate's QR code is
+// scanned) gets a page instead of JSON: the form with what is known filled
+// in, or the answer (verificationPage). A revoked certificate verified
+// with its right number and code says when and why it was revoked; with a
+// wrong code it is the same answer as any wrong code.
 func (a *ProjectArea) verifyCertificate(w http.ResponseWriter, r *http.Request) error {
+	if wantsHTML(r) {
+		return a.verificationPage(w, r)
+	}
+	v, err := a.verify(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (a *ProjectArea) verify(r *http.Request) (CertificateVerification, error) {
 	q := r.URL.Query()
 	number := strings.ToUpper(strings.TrimSpace(q.Get("number")))
 	code := enrollment.NormalizeVerificationCode(q.Get("code"))
 	if number == "" || code == "" {
-		return &requestError{status: http.StatusBadRequest, code: "missing_parameters", message: "请输入证书编号和验证码",
+		return CertificateVerification{}, &requestError{status: http.StatusBadRequest, code: "missing_parameters", message: "请输入证书编号和验证码",
 			details: []domain.FieldError{{Field: "number", Reason: "必填"}, {Field: "code", Reason: "必填"}}}
 	}
 	if !enrollment.ValidCertificateNumber(number) {
-		return &requestError{status: http.StatusUnprocessableEntity, code: "validation_failed", message: "证书编号格式错误",
+		return CertificateVerification{}, &requestError{status: http.StatusUnprocessableEntity, code: "validation_failed", message: "证书编号格式错误",
 			details: []domain.FieldError{{Field: "number", Reason: "证书编号格式错误或校验位不符"}}}
 	}
+	none := CertificateVerification{}
+	var revoked *enrollment.RevokedCertificate
 	holder, err := a.Q.CertificateByNumber(r.Context(), number)
 	if errors.Is(err, domain.ErrNotFound) {
-		return errNoCertificate
+		// Perhaps a revoked one.
+		eid, rerr := a.Q.RevokedCertificateByNumber(r.Context(), number)
+		if errors.Is(rerr, domain.ErrNotFound) {
+			return none, errNoCertificate
+		}
+		if rerr != nil {
+			return none, rerr
+		}
+		holder.EnrollmentID, err = eid, nil
 	}
 	if err != nil {
-		return err
+		return none, err
 	}
 	// Confirm against the event stream, not only the read model: the
 	// answer is an authority's statement.
 	e, err := a.Cmd.LoadEnrollment(r.Context(), holder.EnrollmentID)
 	if err != nil {
-		return err
+		return none, err
 	}
 	c, ok := e.Certificate()
-	if !ok || c.Number != number || subtle.ConstantTimeCompare([]byte(c.VerificationCode), []byte(code)) != 1 {
-		return errNoCertificate
+	if !ok || c.Number != number {
+		rc, found := e.Revoked(number)
+		if !found {
+			return none, errNoCertificate
+		}
+		c, revoked = rc.Certificate, &rc
+	}
+	if subtle.ConstantTimeCompare([]byte(c.VerificationCode), []byte(code)) != 1 {
+		return none, errNoCertificate
 	}
 	p, err := a.Cmd.LoadProject(r.Context(), e.ProjectID())
 	if err != nil {
-		return err
+		return none, err
 	}
 	t, err := a.Cmd.LoadTeacher(r.Context(), e.TeacherID())
 	if err != nil {
-		return err
+		return none, err
 	}
 	d := p.Details()
-	g, _ := e.Credits()
-	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, CertificateVerification{Valid: true, Number: c.Number, TeacherName: sso.MaskName(t.Profile().Name),
+	v := CertificateVerification{Valid: true, Number: c.Number, TeacherName: sso.MaskName(t.Profile().Name),
 		IDNumber: ident.MaskID(t.Profile().IDNumber), ProjectName: d.Name, Institution: e.Assignment().InstitutionName,
-		Start: d.Start.Format(time.DateOnly), End: d.End.Format(time.DateOnly), Hours: g.Hours, Credits: g.Credits,
-		IssuedOn: c.IssuedAt.In(ident.ChinaTime).Format(time.DateOnly)})
-	return nil
+		Start: d.Start.Format(time.DateOnly), End: d.End.Format(time.DateOnly), Hours: d.Hours, Credits: d.Credits,
+		IssuedOn: c.IssuedAt.In(ident.ChinaTime).Format(time.DateOnly)}
+	if g, ok := e.Credits(); ok {
+		v.Hours, v.Credits = g.Hours, g.Credits
+	}
+	if revoked != nil {
+		v.Valid, v.RevokedOn, v.RevokedReason = false, revoked.RevokedAt.In(ident.ChinaTime).Format(time.DateOnly), revoked.Reason
+	}
+	return v, nil
 }

@@ -25,7 +25,7 @@ type EnrollmentsProjection struct{}
 
 func (EnrollmentsProjection) Name() string { return "enrollments" }
 func (EnrollmentsProjection) Tables() []string {
-	return []string{"projects", "enrollments", "enrollment_teachers", "institutions"}
+	return []string{"projects", "enrollments", "enrollment_teachers", "institutions", "certificate_revocations"}
 }
 
 func (p EnrollmentsProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
@@ -202,6 +202,10 @@ func applyEnrollment(ctx context.Context, tx pgx.Tx, id uuid.UUID, env event.Env
 	case *enrollment.CertificateIssued:
 		return upd("cert_number = $5, cert_code = $6, cert_issued_at = $7", e.Number, e.VerificationCode, e.At)
 	case *enrollment.CertificateRevoked:
+		if _, err := tx.Exec(ctx, `INSERT INTO certificate_revocations (cert_number, enrollment_id) VALUES ($1, $2)
+			ON CONFLICT (cert_number) DO NOTHING`, e.Number, id); err != nil {
+			return fmt.Errorf("certificate revocation: %w", err)
+		}
 		return upd("cert_number = NULL, cert_code = NULL, cert_issued_at = NULL")
 	}
 	return upd("")

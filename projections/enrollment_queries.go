@@ -414,6 +414,17 @@ func (q *EnrollmentQueries) CertificateByNumber(ctx context.Context, number stri
 	return h, err
 }
 
+// RevokedCertificateByNumber finds the enrollment whose certificate with
+// this number was revoked (the stream has the date and the reason).
+func (q *EnrollmentQueries) RevokedCertificateByNumber(ctx context.Context, number string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := q.pool.QueryRow(ctx, `SELECT enrollment_id FROM certificate_revocations WHERE cert_number = $1`, number).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return id, fmt.Errorf("revoked certificate: %w", domain.ErrNotFound)
+	}
+	return id, err
+}
+
 // InstitutionView is one registered institution.
 type InstitutionView struct {
 	ID      uuid.UUID `json:"id"`

@@ -647,6 +647,9 @@ func pipelineStory(t *testing.T, backend string) {
 		t.Fatal("certificate prints the birth date of the ID number")
 	}
 	code := between(txt, "验证码：", 8)
+	if strings.Contains(txt, "培训”培训") {
+		t.Fatalf("the certificate doubles 培训: %s", txt)
+	}
 	if r := inst2.do("GET", fin["print_certificate"].(string), nil); r.Status != 403 {
 		t.Fatalf("another institution prints the certificate: %d", r.Status)
 	}
@@ -701,13 +704,31 @@ func pipelineStory(t *testing.T, backend string) {
 	if !foundCorrection {
 		t.Fatalf("the correction is not in the history: %+v", ev.Steps)
 	}
-	if r := public.do("GET", "/api/v1/public/certificates/verify?number="+number+"&code="+code, nil); r.Status != 404 {
-		t.Fatalf("a revoked certificate verifies: %d %s", r.Status, r.Body)
+	// A revoked certificate with its right code says when and why; with a
+	// wrong code it is any wrong code.
+	var rev httpapi.CertificateVerification
+	public.must(200, "GET", "/api/v1/public/certificates/verify?number="+number+"&code="+code, nil).json(t, &rev)
+	if rev.Valid || rev.RevokedReason != "经复核存在代学行为" || rev.RevokedOn == "" || rev.Number != number {
+		t.Fatalf("a revoked certificate: %+v", rev)
+	}
+	if r := public.do("GET", "/api/v1/public/certificates/verify?number="+number+"&code=ZZZZZZZZ", nil); r.Status != 404 {
+		t.Fatalf("a revoked certificate with a wrong code: %d %s", r.Status, r.Body)
+	}
+	// The page a scanned QR code opens: human-readable, number and code
+	// filled in.
+	vpage := public.do("GET", "/api/v1/public/certificates/verify?number="+number+"&code="+code, nil, "Accept", "text/html,application/xhtml+xml")
+	if vpage.Status != 200 || !strings.Contains(string(vpage.Body), "该证书已于 "+rev.RevokedOn+" 撤销，原因：经复核存在代学行为") ||
+		!strings.Contains(string(vpage.Body), `value="`+number+`"`) {
+		t.Fatalf("verification page of a revoked certificate: %d %s", vpage.Status, vpage.Body)
+	}
+	form := public.do("GET", "/api/v1/public/certificates/verify?number="+number, nil, "Accept", "text/html")
+	if form.Status != 200 || !strings.Contains(string(form.Body), "请输入证书上的验证码") {
+		t.Fatalf("verification page without a code: %d %s", form.Status, form.Body)
 	}
 	t.Run("public routes mounted by the server", func(t *testing.T) {
-		r := p.a.anon().do("GET", "/api/v1/public/certificates/verify?number="+number+"&code="+code, nil)
+		r := p.a.anon().do("GET", "/api/v1/public/certificates/verify?number="+number+"&code=ZZZZZZZZ", nil)
 		if r.Status != 404 || r.errCode() != "certificate_not_found" {
-			t.Fatalf("mounted verification of a revoked certificate: %d %s", r.Status, r.Body)
+			t.Fatalf("mounted verification with a wrong code: %d %s", r.Status, r.Body)
 		}
 	})
 	ledger, _ = a(p).svc.Handlers.LoadLedger(context.Background(), uuid.MustParse(T[0].ID))

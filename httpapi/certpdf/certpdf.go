@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+	"github.com/skip2/go-qrcode"
 
 	"github.com/hbte/record/domain/ident"
 )
@@ -149,7 +150,8 @@ type Certificate struct {
 	Credits          float64
 	Number           string
 	VerificationCode string
-	VerificationURL  string
+	VerificationURL  string // printed: the verification page with the number
+	QRURL            string // in the QR code: the page with number and code filled in; none if empty
 	IssuingBody      string // e.g. 河北省中小学教师继续教育中心
 	IssuedOn         time.Time
 }
@@ -176,6 +178,15 @@ func (c Certificate) validate() error {
 // Date prints a date the Chinese way: 2026年4月1日.
 func Date(t time.Time) string {
 	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
+}
+
+// TrainingPhrase is "“name”培训", without doubling 培训 when the name
+// already ends with it (most project names do).
+func TrainingPhrase(name string) string {
+	if strings.HasSuffix(name, "培训") {
+		return "“" + name + "”"
+	}
+	return "“" + name + "”培训"
 }
 
 func credits(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
@@ -207,14 +218,24 @@ func (r *Renderer) Certificate(w io.Writer, c Certificate) error {
 
 	pdf.SetTextColor(0, 0, 0)
 	d.setSize(16)
-	body := fmt.Sprintf("%s（身份证件号：%s）于%s至%s参加“%s”培训，由%s承办，完成规定的学习任务，经考核合格，共计%d学时，%s学分。",
+	body := fmt.Sprintf("%s（身份证件号：%s）于%s至%s参加%s，由%s承办，完成规定的学习任务，经考核合格，共计%d学时，%s学分。",
 		c.TeacherName, ident.MaskID(strings.TrimSpace(c.IDNumber)), Date(c.Start), Date(c.End),
-		c.ProjectName, c.Institution, c.Hours, credits(c.Credits))
+		TrainingPhrase(c.ProjectName), c.Institution, c.Hours, credits(c.Credits))
 	pdf.SetY(66)
 	d.paragraph(38, pageW-76, 11, "\u3000\u3000"+body)
 	d.paragraph(38, pageW-76, 11, "\u3000\u3000特发此证。")
 
-	// Verification block, bottom left.
+	// Verification block, bottom left, with the QR code left of it.
+	x := 30.0
+	if c.QRURL != "" {
+		png, err := qrcode.Encode(c.QRURL, qrcode.Medium, 256)
+		if err != nil {
+			return fmt.Errorf("certpdf: qr code: %w", err)
+		}
+		pdf.RegisterImageOptionsReader("verify-qr", fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(png))
+		pdf.ImageOptions("verify-qr", 24, 140, 32, 32, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+		x = 58
+	}
 	d.setSize(11)
 	y := 150.0
 	for _, line := range []string{
@@ -222,7 +243,7 @@ func (r *Renderer) Certificate(w io.Writer, c Certificate) error {
 		"验证码：" + c.VerificationCode,
 		"验证网址：" + c.VerificationURL,
 	} {
-		d.text(30, y, 150, 7, line, "L")
+		d.text(x, y, 150, 7, line, "L")
 		y += 8
 	}
 
