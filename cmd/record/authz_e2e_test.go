@@ -12,8 +12,10 @@ import (
 // inside and outside the jurisdiction. Allowed callers may still be refused
 // for the state of the record (409, 422, 404) but never with 401/403;
 // everyone else must get 403.
-func TestAuthorizationMatrix(t *testing.T) {
-	a := startApp(t, "postgres")
+func TestAuthorizationMatrix(t *testing.T) { forBackends(t, testAuthorizationMatrix) }
+
+func testAuthorizationMatrix(t *testing.T, backend string) {
+	a := startApp(t, backend)
 	if _, err := a.svc.CreateProvinceAdmin(context.Background(), "prov", "省级管理员", "Prov-Pass-1"); err != nil {
 		t.Fatal(err)
 	}

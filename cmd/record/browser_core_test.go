@@ -15,7 +15,13 @@ import (
 // demoApp is the service on PostgreSQL with the demo data loaded.
 func demoApp(t *testing.T) *app {
 	t.Helper()
-	a := startApp(t, "postgres")
+	return demoAppOn(t, "postgres")
+}
+
+// demoAppOn is the service on backend with the demo data loaded.
+func demoAppOn(t *testing.T, backend string) *app {
+	t.Helper()
+	a := startApp(t, backend)
 	if err := a.svc.LoadDemo(context.Background(), io.Discard); err != nil {
 		t.Fatalf("demo: %v", err)
 	}

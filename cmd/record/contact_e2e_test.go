@@ -27,7 +27,11 @@ func (b *codeInbox) code(field, to string) string {
 }
 
 func TestNewMobileNeedsTheCodeSentToIt(t *testing.T) {
-	a := startApp(t, "postgres")
+	forBackends(t, testNewMobileNeedsTheCodeSentToIt)
+}
+
+func testNewMobileNeedsTheCodeSentToIt(t *testing.T, backend string) {
+	a := startApp(t, backend)
 	inbox := &codeInbox{codes: map[string]string{}}
 	a.svc.Handlers.Notifier = inbox
 	ctx := context.Background()

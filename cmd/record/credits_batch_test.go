@@ -24,7 +24,7 @@ func TestCreditBatchCheckTiming(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set CREDIT_BATCH_TEACHERS to measure")
 	}
-	w := newCreditWorld(t)
+	w := newCreditWorld(t, "postgres")
 	ctx := context.Background()
 	h := w.a.svc.Handlers
 	admin := access.Actor{UserID: uuid.New(), Role: access.RoleCountyAdmin, Jurisdiction: "130102"}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/textproto"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -33,13 +32,7 @@ const (
 	cwUnitBName = "石家庄市桥西区实验小学"
 )
 
-func newCreditWorld(t *testing.T) *creditWorld {
-	// PostgreSQL by default; CREDIT_E2E_BACKEND=esdb runs the same stories
-	// on the EventStoreDB adapter.
-	backend := os.Getenv("CREDIT_E2E_BACKEND")
-	if backend == "" {
-		backend = "postgres"
-	}
+func newCreditWorld(t *testing.T, backend string) *creditWorld {
 	a := startApp(t, backend)
 	if _, err := a.svc.CreateProvinceAdmin(context.Background(), "cw_prov", "省级管理员", "Prov-Pass-1"); err != nil {
 		t.Fatal(err)
@@ -173,7 +166,11 @@ const cwImportHeader = "身份证件号码,姓名,年度,完成日期,级别,类
 // registration cases drawn from the 2013 rules, every input entered and
 // every check read through the HTTP API.
 func TestReRegistrationCasesThroughHTTP(t *testing.T) {
-	w := newCreditWorld(t)
+	forBackends(t, testReRegistrationCasesThroughHTTP)
+}
+
+func testReRegistrationCasesThroughHTTP(t *testing.T, backend string) {
+	w := newCreditWorld(t, backend)
 	type spec struct {
 		name    string
 		county  string

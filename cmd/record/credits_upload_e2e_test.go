@@ -53,7 +53,11 @@ type cwAppraisals struct {
 // is reported, not applied; errors are per row with the file's line
 // numbers; the upload is an event; the same file again changes nothing.
 func TestAppraisalUploadsReportMismatchedAndMalformedRows(t *testing.T) {
-	w := newCreditWorld(t)
+	forBackends(t, testAppraisalUploadsReportMismatchedAndMalformedRows)
+}
+
+func testAppraisalUploadsReportMismatchedAndMalformedRows(t *testing.T, backend string) {
+	w := newCreditWorld(t, backend)
 	tc := w.teacher("钱多多", "130102")
 	other := w.teacher("孙小美", "130104")
 	unknown := demoID("13010219991231011")
@@ -239,8 +243,10 @@ func TestAppraisalUploadsReportMismatchedAndMalformedRows(t *testing.T) {
 // TestCreditBankGrowthAndStudios: the credit bank (submit with evidence,
 // the county's queue, recognition that grants hours once, rejection with a
 // reason), the growth track with an uploaded file, studios and link lists.
-func TestCreditBankGrowthAndStudios(t *testing.T) {
-	w := newCreditWorld(t)
+func TestCreditBankGrowthAndStudios(t *testing.T) { forBackends(t, testCreditBankGrowthAndStudios) }
+
+func testCreditBankGrowthAndStudios(t *testing.T, backend string) {
+	w := newCreditWorld(t, backend)
 	tc := w.teacher("周末", "130102")
 	me := w.loginTeacher(tc)
 	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 100)...)
@@ -480,7 +486,11 @@ func cwApplyTwiceChangesNothing(t *testing.T, w *creditWorld) {
 // counted with other figures is refused; the admin of another county and a
 // teacher may not import.
 func TestCreditImportReportsBadRowsAndCountsOnce(t *testing.T) {
-	w := newCreditWorld(t)
+	forBackends(t, testCreditImportReportsBadRowsAndCountsOnce)
+}
+
+func testCreditImportReportsBadRowsAndCountsOnce(t *testing.T, backend string) {
+	w := newCreditWorld(t, backend)
 	tc := w.teacher("吴用", "130102")
 	line := func(name, year, day, level, category, hours, ext string) string {
 		return fmt.Sprintf("%s,%s,%s,%s,%s,%s,%s,2,继续教育培训,%s", tc.idNumber, name, year, day, level, category, hours, ext)

@@ -11,8 +11,10 @@ import (
 // TestCreditDemo: the credit demo, loaded after LoadDemo through the
 // handlers, gives the registration check, the credit history and the
 // county's credit bank queue something to show, and loads once.
-func TestCreditDemo(t *testing.T) {
-	a := startApp(t, "postgres")
+func TestCreditDemo(t *testing.T) { forBackends(t, testCreditDemo) }
+
+func testCreditDemo(t *testing.T, backend string) {
+	a := startApp(t, backend)
 	ctx := context.Background()
 	var out bytes.Buffer
 	if err := a.svc.LoadDemo(ctx, &out); err != nil {

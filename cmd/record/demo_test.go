@@ -8,7 +8,11 @@ import (
 )
 
 func TestDemoDataLoadsOnceAndAdminsCanLogIn(t *testing.T) {
-	a := startApp(t, "postgres")
+	forBackends(t, testDemoDataLoadsOnceAndAdminsCanLogIn)
+}
+
+func testDemoDataLoadsOnceAndAdminsCanLogIn(t *testing.T, backend string) {
+	a := startApp(t, backend)
 	var out bytes.Buffer
 	if err := a.svc.LoadDemo(context.Background(), &out); err != nil {
 		t.Fatal(err)

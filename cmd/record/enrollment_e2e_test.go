@@ -774,8 +774,10 @@ func pipelineStory(t *testing.T, backend string) {
 
 // TestCountyProjectEndToEnd: a county's own project has no city level (the
 // county decides), and a cancelled project tells its trainees why.
-func TestCountyProjectEndToEnd(t *testing.T) {
-	p := setupPipeline(t, "postgres")
+func TestCountyProjectEndToEnd(t *testing.T) { forBackends(t, testCountyProjectEndToEnd) }
+
+func testCountyProjectEndToEnd(t *testing.T, backend string) {
+	p := setupPipeline(t, backend)
 	changan, qiaoxi, sjz := p.changan, p.qiaoxi, p.sjz
 	T := p.teachers
 	proj := map[string]any{"kind": "county", "category": 40, "name": "2026年长安区班主任培训", "year": 2026,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/hbte/record/eventstore"
 	"github.com/hbte/record/eventstore/esdb"
 	"github.com/hbte/record/eventstore/esdb/esdbfake"
@@ -20,14 +23,82 @@ import (
 	"github.com/hbte/record/migrations/pgtest"
 )
 
-// backends are the event stores the end-to-end tests run on.
+// backends are the event stores the end-to-end tests run on: PostgreSQL
+// and EventStoreDB (the fake, over TLS with credentials, as production
+// connects).
 var backends = []string{"postgres", "esdb"}
+
+// forBackends runs story once per backend, as parallel subtests named after
+// the backend: every end-to-end story runs on both stores in make test.
+func forBackends(t *testing.T, story func(t *testing.T, backend string)) {
+	t.Helper()
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			story(t, backend)
+		})
+	}
+}
+
+// eventCount is how many events the store holds, on any backend. On
+// PostgreSQL it counts rows rather than reading the feed, which shows an
+// event only once every older transaction on the server has ended.
+func (a *app) eventCount() int {
+	a.t.Helper()
+	n := 0
+	if a.backend == "postgres" {
+		if err := a.svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM es_events`).Scan(&n); err != nil {
+			a.t.Fatal(err)
+		}
+		return n
+	}
+	from := eventstore.Start
+	for {
+		batch, err := a.svc.Store.ReadAll(context.Background(), from, 1000)
+		if err != nil {
+			a.t.Fatalf("read all: %v", err)
+		}
+		n += len(batch)
+		if len(batch) == 0 {
+			return n
+		}
+		from = batch[len(batch)-1].Position
+	}
+}
+
+// lastEventPosition is the position of the newest event (the start when
+// there is none), on any backend. On PostgreSQL it is the newest committed
+// row: the feed itself may still hold it back while older transactions on
+// the server are open.
+func (a *app) lastEventPosition() eventstore.Position {
+	a.t.Helper()
+	last := eventstore.Start
+	if a.backend == "postgres" {
+		err := a.svc.Pool.QueryRow(context.Background(),
+			`SELECT xid, seq FROM es_events ORDER BY xid DESC, seq DESC LIMIT 1`).Scan(&last.Commit, &last.Prepare)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			a.t.Fatal(err)
+		}
+		return last
+	}
+	for {
+		batch, err := a.svc.Store.ReadAll(context.Background(), last, 1000)
+		if err != nil {
+			a.t.Fatalf("read all: %v", err)
+		}
+		if len(batch) == 0 {
+			return last
+		}
+		last = batch[len(batch)-1].Position
+	}
+}
 
 // app is the whole service on a fresh database, served by httptest.
 type app struct {
-	t   *testing.T
-	svc *Service
-	srv *httptest.Server
+	t       *testing.T
+	backend string
+	svc     *Service
+	srv     *httptest.Server
 	// last is the position of the newest command any client ran; queries
 	// wait for it, so a user sees what another just did (read-your-writes).
 	last string
@@ -77,7 +148,7 @@ func startApp(t *testing.T, backend string) *app {
 		}
 		store.Close()
 	})
-	return &app{t: t, svc: svc, srv: srv}
+	return &app{t: t, backend: backend, svc: svc, srv: srv}
 }
 
 // client is one logged-in user.

@@ -14,7 +14,11 @@ import (
 // (a known type with data that does not decode) is parked, not retried for
 // ever and not dropped, and an auditor sees it in the operations view.
 func TestUnapplicableEventIsParkedAndShown(t *testing.T) {
-	a := startApp(t, "postgres")
+	forBackends(t, testUnapplicableEventIsParkedAndShown)
+}
+
+func testUnapplicableEventIsParkedAndShown(t *testing.T, backend string) {
+	a := startApp(t, backend)
 	ctx := context.Background()
 	if _, err := a.svc.CreateProvinceAdmin(ctx, "prov", "省级管理员", "Prov-Pass-1"); err != nil {
 		t.Fatal(err)

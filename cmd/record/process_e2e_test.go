@@ -76,7 +76,11 @@ func TestRegistrationCutOffAfterTheTeacherEventStillGivesALogin(t *testing.T) {
 // placeholder credentials row nobody can log in with; a reset by the
 // province admin gives it a password.
 func TestAccountCutOffBeforeItsCredentialsCanBeReset(t *testing.T) {
-	a := startApp(t, "postgres")
+	forBackends(t, testAccountCutOffBeforeItsCredentialsCanBeReset)
+}
+
+func testAccountCutOffBeforeItsCredentialsCanBeReset(t *testing.T, backend string) {
+	a := startApp(t, backend)
 	ctx := context.Background()
 	id := uuid.New()
 	sys := access.System("test")
@@ -114,7 +118,11 @@ func TestAccountCutOffBeforeItsCredentialsCanBeReset(t *testing.T) {
 // A county admin's password reset of a teacher whose credentials row is
 // missing recreates it instead of answering 404 after recording a reset.
 func TestPasswordResetRecreatesMissingCredentials(t *testing.T) {
-	a := demoApp(t)
+	forBackends(t, testPasswordResetRecreatesMissingCredentials)
+}
+
+func testPasswordResetRecreatesMissingCredentials(t *testing.T, backend string) {
+	a := demoAppOn(t, backend)
 	ctx := context.Background()
 	id := demoID("13010219800515011")
 	tid, err := a.svc.Handlers.TeacherByIDNumber(ctx, id)
@@ -138,7 +146,11 @@ func (nilWriter) Write(p []byte) (int, error) { return len(p), nil }
 // An ID-number claim taken by a registration that died before the teacher
 // was written blocks the number only for claim.StaleAfter.
 func TestStaleIDNumberClaimIsTakenOver(t *testing.T) {
-	a := demoApp(t)
+	forBackends(t, testStaleIDNumberClaimIsTakenOver)
+}
+
+func testStaleIDNumberClaimIsTakenOver(t *testing.T, backend string) {
+	a := demoAppOn(t, backend)
 	ctx := context.Background()
 	idNumber := demoID("13010219930218041")
 	long := time.Now().Add(-time.Hour)

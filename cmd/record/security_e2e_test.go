@@ -15,7 +15,11 @@ import (
 // limit holds however X-Forwarded-For varies, and the security audit
 // records the real peer.
 func TestSpoofedForwardedForNeitherBypassesTheLoginLimitNorReachesTheAudit(t *testing.T) {
-	a := demoApp(t)
+	forBackends(t, testSpoofedForwardedForNeitherBypassesTheLoginLimitNorReachesTheAudit)
+}
+
+func testSpoofedForwardedForNeitherBypassesTheLoginLimitNorReachesTheAudit(t *testing.T, backend string) {
+	a := demoAppOn(t, backend)
 	limited := false
 	for i := 0; i < 30 && !limited; i++ {
 		r := a.anon().do("POST", "/api/v1/sessions", map[string]string{"login": "changan_admin", "password": "Wrong#pass1"},
@@ -39,8 +43,10 @@ func TestSpoofedForwardedForNeitherBypassesTheLoginLimitNorReachesTheAudit(t *te
 // password of an ID ending in X typed with a lower-case x, an error that
 // names no Go type, and an Idempotency-Key that does not lift the 1 MB
 // JSON limit.
-func TestAPIClientDetails(t *testing.T) {
-	a := demoApp(t)
+func TestAPIClientDetails(t *testing.T) { forBackends(t, testAPIClientDetails) }
+
+func testAPIClientDetails(t *testing.T, backend string) {
+	a := demoAppOn(t, backend)
 	admin := a.login("changan_admin", DemoPassword, "Changan#2026")
 	if r := admin.do("GET", "/api/v1/me", nil, "Authorization", "bearer "+admin.token); r.Status != 200 {
 		t.Fatalf("lower-case bearer: %d %s", r.Status, r.Body)
