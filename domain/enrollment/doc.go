@@ -32,6 +32,22 @@
 //     reason; if it flips the result it revokes or grants credits (and
 //     revokes the certificate) in the same decision.
 //
+//   - In order (timing.go): a grade needs the project in training or
+//     finished and the class started (the China date on or after the
+//     project's first day); a certificate needs the class ended (on or
+//     after its last day). A pass posted earlier gets its credits at once
+//     and its certificate when the project is finished, or when the grade
+//     is posted again, once the class has ended.
+//   - A cancelled project freezes: CancelWithProject withdraws every open
+//     enrollment (a reported one included) with the project's reason
+//     (Withdrawn.ProjectCancelled); the command layer does it for every
+//     seat holder when the project is cancelled and frees the seats, and
+//     refuses any later step with the reason.
+//   - Every refusal names its reason for the user (domain.StateError with
+//     the stage and, after a rejection or withdrawal, its reason).
+//   - A revoked certificate is remembered (Revoked), so verifying it with
+//     its right code says when and why it was revoked.
+//
 // Quotas: a nomination needs a seat held in the project aggregate
 // (project.ReserveSeat) in the same command; Nominate refuses without it.
 // When an enrollment leaves the pipeline (rejected, withdrawn) the command
@@ -43,5 +59,5 @@
 // numbers unique without randomness in the domain.
 //
 // Pure: imports the standard library, uuid, domain, domain/event,
-// domain/access and domain/project.
+// domain/access, domain/ident (China time) and domain/project.
 package enrollment
