@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/hbte/record/domain/enrollment"
-	"github.com/hbte/record/eventstore"
 )
 
 // TestEnrollmentDemo: the demo's training project is loaded through the
 // handlers and shows every list of the personal space.
-func TestEnrollmentDemo(t *testing.T) {
-	a := startApp(t, "postgres")
+func TestEnrollmentDemo(t *testing.T) { forBackends(t, testEnrollmentDemo) }
+
+func testEnrollmentDemo(t *testing.T, backend string) {
+	a := startApp(t, backend)
 	ctx := context.Background()
 	var out bytes.Buffer
 	if err := a.svc.LoadDemo(ctx, &out); err != nil {
@@ -64,15 +65,12 @@ func TestEnrollmentDemo(t *testing.T) {
 }
 
 // lastPosition is the store's newest position, for read-your-writes after
-// writes made without HTTP. It reads the newest committed row of a
-// PostgreSQL-backed app: the feed itself may still hold it back while older
-// transactions on the server are open.
+// writes made without HTTP.
 func lastPosition(t *testing.T, a *app) string {
 	t.Helper()
-	var p eventstore.Position
-	if err := a.svc.Pool.QueryRow(context.Background(),
-		`SELECT xid, seq FROM es_events ORDER BY xid DESC, seq DESC LIMIT 1`).Scan(&p.Commit, &p.Prepare); err != nil {
-		t.Fatalf("newest event: %v", err)
+	p := a.lastEventPosition()
+	if p.IsZero() {
+		t.Fatal("newest event: the store is empty")
 	}
 	return p.String()
 }
