@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hbte/record/domain/event"
@@ -224,6 +227,128 @@ func BenchmarkAppendThenWaitFor(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			cancel()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// sparseToy is a toy projection that uses one event in every `of`: real
+// read models each use a few of the event types and return nil for the
+// rest.
+type sparseToy struct {
+	toyProjection
+	k, of int
+}
+
+func (p *sparseToy) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
+	if ev, ok := env.Event.(*toyHappened); ok && ev.N%p.of != p.k {
+		return nil
+	}
+	return p.toyProjection.Apply(ctx, tx, env)
+}
+
+// BenchmarkLiveKeepsUp is the province's live load in small: 12
+// projections (each using a quarter of the events, two statements each)
+// live while 32 writers append one event per append. It reports the append
+// rate (the baseline, in the same run), the rate at which all 12 projections
+// have applied everything (apply_events/s, from the first append until the
+// last projection has applied the last event), their ratio, how long the
+// projections needed after the writers stopped (catchup_ms), and the
+// database's commits per stored event (appends included).
+func BenchmarkLiveKeepsUp(b *testing.B) {
+	for _, kind := range []string{"postgres"} {
+		b.Run(kind, func(b *testing.B) {
+			pool, store := benchSetup(b, kind)
+			ctx := context.Background()
+			var ps []Projection
+			for i := range 12 {
+				p := &sparseToy{toyProjection: toyProjection{name: fmt.Sprintf("toy%d", i)}, k: i % 4, of: 4}
+				if _, err := pool.Exec(ctx, fmt.Sprintf(`
+					CREATE TABLE %[1]s_log (seq bigserial PRIMARY KEY, event_id uuid NOT NULL, stream text NOT NULL,
+						revision bigint NOT NULL, n int NOT NULL, actor_role text NOT NULL);
+					CREATE TABLE %[1]s_counts (stream text PRIMARY KEY, n int NOT NULL);`, p.name)); err != nil {
+					b.Fatal(err)
+				}
+				ps = append(ps, p)
+			}
+			r := NewRunnerWithConfig(Config{Store: store, Registry: toyRegistry(), Pool: pool,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ps...)
+			rctx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- r.Run(rctx) }()
+			for _, p := range ps {
+				for {
+					r.mu.Lock()
+					live := r.live[p.Name()]
+					r.mu.Unlock()
+					if live {
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			commits := func() int64 {
+				var n int64
+				if err := pool.QueryRow(ctx, `SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()`).Scan(&n); err != nil {
+					b.Fatal(err)
+				}
+				return n
+			}
+			time.Sleep(600 * time.Millisecond) // pg_stat is refreshed at most every 500ms
+			c0 := commits()
+			meta, _ := json.Marshal(event.Metadata{ActorRole: "bench"})
+			const writers = 32
+			var next atomic.Int64
+			var mu sync.Mutex
+			var last eventstore.Position
+			b.ResetTimer()
+			begin := time.Now()
+			var wg sync.WaitGroup
+			for range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					stream := "toy-" + uuid.NewString()
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						res, err := store.Append(ctx, stream, eventstore.Any(), eventstore.EventData{
+							ID: uuid.New(), Type: "toy.happened", Data: fmt.Appendf(nil, `{"n":%d}`, i), Metadata: meta})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						mu.Lock()
+						if last.Less(res.Position) {
+							last = res.Position
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			appended := time.Since(begin)
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Minute)
+			defer wcancel()
+			if err := r.WaitFor(wctx, last); err != nil {
+				b.Fatal(err)
+			}
+			total := time.Since(begin)
+			b.StopTimer()
+			time.Sleep(600 * time.Millisecond)
+			c1 := commits()
+			appendRate := float64(b.N) / appended.Seconds()
+			applyRate := float64(b.N) / total.Seconds()
+			b.ReportMetric(appendRate, "append_events/s")
+			b.ReportMetric(applyRate, "apply_events/s")
+			b.ReportMetric(applyRate/appendRate, "ratio_apply_vs_append")
+			b.ReportMetric(float64((total-appended).Milliseconds()), "catchup_ms")
+			b.ReportMetric(float64(c1-c0)/float64(b.N), "commits/event")
 			cancel()
 			if err := <-done; err != nil {
 				b.Fatal(err)

@@ -4,7 +4,9 @@
 // The infrastructure lives in clearly named files: feed.go (FeedSubscriber,
 // a Watermill message.Subscriber over eventstore.Store.SubscribeAll),
 // runner.go (Runner: one Watermill router, one handler per projection,
-// Recoverer, Retry and a PoisonQueue that parks failing events),
+// each message a batch of the events the feed has ready), batch.go (one
+// transaction per batch and projection with its checkpoint; a failing
+// event retried alone and parked),
 // checkpoint.go (checkpoints stored in the read-model transaction),
 // parked.go (parked events), wait.go (WaitFor, Status) and rebuild.go
 // (Rebuild, RebuildAll). Each read model is one more file implementing

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,8 +27,14 @@ const (
 	MetaMetadata   = "metadata" // the event's metadata JSON, verbatim
 	// MetaCaughtUp is "true" on the caught-up marker messages that
 	// FeedConfig.DeliverCaughtUp enables. Such a message carries no event;
-	// its position is the last one delivered before it.
+	// its position is the last one delivered before it. On a batch message
+	// it says that the marker followed the batch's last event.
 	MetaCaughtUp = "caught_up"
+	// MetaBatch is the number of events of a batch message (FeedConfig.
+	// MaxBatch > 1); its payload is their binary encoding, MetaPosition
+	// the last event's position and MetaPrev the position it follows.
+	MetaBatch = "batch"
+	MetaPrev  = "prev"
 )
 
 // StartFunc returns the position a topic's subscription starts after
@@ -47,7 +54,14 @@ type FeedConfig struct {
 	// ResubscribeDelay is the pause before reopening a store subscription
 	// that ended with an error (default 1s).
 	ResubscribeDelay time.Duration
-	Logger           *slog.Logger
+	// MaxBatch > 1 makes each message carry up to MaxBatch events: what
+	// the store subscription has ready when the previous message is
+	// acknowledged, without waiting for more (a batch message, MetaBatch;
+	// decode it with BatchFromMessage). 0 or 1: one event per message.
+	MaxBatch int
+	// MaxBatchBytes bounds a batch's data and metadata (default 8 MiB).
+	MaxBatchBytes int
+	Logger        *slog.Logger
 }
 
 // FeedSubscriber is a Watermill message.Subscriber over the event store's
@@ -83,6 +97,12 @@ func NewFeedSubscriber(cfg FeedConfig) *FeedSubscriber {
 	}
 	if cfg.ResubscribeDelay <= 0 {
 		cfg.ResubscribeDelay = time.Second
+	}
+	if cfg.MaxBatch < 1 {
+		cfg.MaxBatch = 1
+	}
+	if cfg.MaxBatchBytes <= 0 {
+		cfg.MaxBatchBytes = 8 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -130,9 +150,11 @@ func (s *FeedSubscriber) Close() error {
 	return nil
 }
 
-// pump moves one subscription's messages to out, one at a time.
+// pump moves one subscription's messages to out, one message at a time: a
+// reader goroutine keeps up to MaxBatch messages of the store subscription
+// ready, and each message sent takes whatever is ready (one event when
+// MaxBatch is 1).
 func (s *FeedSubscriber) pump(ctx context.Context, topic string, sub eventstore.Subscription, last eventstore.Position, out chan<- *message.Message) {
-	log := s.cfg.Logger.With("topic", topic)
 	// The store's Next is not bound to Close, so a Close must cancel it.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -143,8 +165,67 @@ func (s *FeedSubscriber) pump(ctx context.Context, topic string, sub eventstore.
 		case <-ctx.Done():
 		}
 	}()
-	defer func() { _ = sub.Close() }()
+	ready := make(chan eventstore.SubscriptionMessage, s.cfg.MaxBatch)
+	var rg sync.WaitGroup
+	rg.Add(1)
+	go func() {
+		defer rg.Done()
+		defer close(ready)
+		s.read(ctx, topic, sub, last, ready)
+	}()
+	defer rg.Wait()
+	defer cancel()
 
+	prev := last
+	for {
+		m, ok := <-ready
+		if !ok {
+			return
+		}
+		if s.cfg.MaxBatch == 1 {
+			if !s.deliver(ctx, toMessage(m), out) {
+				return
+			}
+			continue
+		}
+		// Take what is ready, up to the bounds; a caught-up marker ends
+		// the batch.
+		var events []eventstore.RecordedEvent
+		size := 0
+		caughtUp := false
+		for {
+			if m.Event != nil {
+				events = append(events, *m.Event)
+				size += len(m.Event.Data) + len(m.Event.Metadata) + len(m.Event.Stream) + len(m.Event.Type)
+			} else {
+				caughtUp = true
+			}
+			if caughtUp || len(events) >= s.cfg.MaxBatch || size >= s.cfg.MaxBatchBytes {
+				break
+			}
+			select {
+			case m, ok = <-ready:
+			default:
+				ok = false
+			}
+			if !ok {
+				break
+			}
+		}
+		if !s.deliver(ctx, batchMessage(prev, events, caughtUp), out) {
+			return
+		}
+		if len(events) > 0 {
+			prev = events[len(events)-1].Position
+		}
+	}
+}
+
+// read moves the store subscription's events (and, if asked for, its
+// caught-up signals) to ready until ctx ends.
+func (s *FeedSubscriber) read(ctx context.Context, topic string, sub eventstore.Subscription, last eventstore.Position, ready chan<- eventstore.SubscriptionMessage) {
+	log := s.cfg.Logger.With("topic", topic)
+	defer func() { _ = sub.Close() }()
 	for {
 		m, err := sub.Next(ctx)
 		if err != nil {
@@ -153,7 +234,8 @@ func (s *FeedSubscriber) pump(ctx context.Context, topic string, sub eventstore.
 			}
 			// The port promises that transient loss is handled inside the
 			// subscription; an error here means it gave up. Resume after
-			// the last acknowledged position rather than end the handler.
+			// the last position read (everything read is delivered)
+			// rather than end the handler.
 			log.Error("projections: feed subscription failed, resubscribing", "after", last.String(), "error", err)
 			_ = sub.Close()
 			for {
@@ -171,8 +253,9 @@ func (s *FeedSubscriber) pump(ctx context.Context, topic string, sub eventstore.
 		if m.Event == nil && !(m.CaughtUp && s.cfg.DeliverCaughtUp) {
 			continue
 		}
-		msg := toMessage(m)
-		if !s.deliver(ctx, msg, out) {
+		select {
+		case ready <- m:
+		case <-ctx.Done():
 			return
 		}
 		if m.Event != nil {
@@ -290,4 +373,144 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// Batch is what one feed message carries: the events after Prev, in order,
+// and whether the feed was caught up after the last of them. Position is
+// the last event's position (Prev for a marker without events).
+type Batch struct {
+	Prev     eventstore.Position
+	Position eventstore.Position
+	Events   []eventstore.RecordedEvent
+	CaughtUp bool
+}
+
+// batchMessage encodes a batch in a compact binary form: JSON would encode
+// each event's data again, and the batch never leaves the process.
+func batchMessage(prev eventstore.Position, events []eventstore.RecordedEvent, caughtUp bool) *message.Message {
+	pos := prev
+	size := 0
+	for _, e := range events {
+		size += 16 + 5*binary.MaxVarintLen64 + len(e.Stream) + len(e.Type) + len(e.Data) + len(e.Metadata) + 4*binary.MaxVarintLen64
+	}
+	buf := make([]byte, 0, size)
+	for _, e := range events {
+		buf = append(buf, e.ID[:]...)
+		buf = appendBytes(buf, []byte(e.Stream))
+		buf = binary.AppendUvarint(buf, e.Revision)
+		buf = binary.AppendUvarint(buf, e.Position.Commit)
+		buf = binary.AppendUvarint(buf, e.Position.Prepare)
+		buf = appendBytes(buf, []byte(e.Type))
+		buf = binary.AppendVarint(buf, e.RecordedAt.UnixNano())
+		buf = appendBytes(buf, e.Data)
+		buf = appendBytes(buf, e.Metadata)
+		pos = e.Position
+	}
+	msg := message.NewMessage(uuid.NewString(), buf)
+	msg.Metadata.Set(MetaBatch, strconv.Itoa(len(events)))
+	msg.Metadata.Set(MetaPrev, prev.String())
+	msg.Metadata.Set(MetaPosition, pos.String())
+	if caughtUp {
+		msg.Metadata.Set(MetaCaughtUp, "true")
+	}
+	return msg
+}
+
+func appendBytes(buf, b []byte) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(b)))
+	return append(buf, b...)
+}
+
+// BatchFromMessage decodes any message of the feed: a batch message, a
+// single event (a batch of one whose Prev is unknown, zero) or a caught-up
+// marker (no events).
+func BatchFromMessage(msg *message.Message) (Batch, error) {
+	if msg.Metadata.Get(MetaBatch) == "" {
+		rec, ok, err := RecordedEventFromMessage(msg)
+		if err != nil {
+			return Batch{}, err
+		}
+		if !ok {
+			return Batch{Position: rec.Position, CaughtUp: true}, nil
+		}
+		return Batch{Position: rec.Position, Events: []eventstore.RecordedEvent{rec}}, nil
+	}
+	n, err := strconv.Atoi(msg.Metadata.Get(MetaBatch))
+	if err != nil || n < 0 {
+		return Batch{}, fmt.Errorf("message %s: bad batch size %q", msg.UUID, msg.Metadata.Get(MetaBatch))
+	}
+	b := Batch{CaughtUp: msg.Metadata.Get(MetaCaughtUp) == "true", Events: make([]eventstore.RecordedEvent, 0, n)}
+	if b.Prev, err = eventstore.ParsePosition(msg.Metadata.Get(MetaPrev)); err != nil {
+		return Batch{}, fmt.Errorf("message %s: %w", msg.UUID, err)
+	}
+	if b.Position, err = eventstore.ParsePosition(msg.Metadata.Get(MetaPosition)); err != nil {
+		return Batch{}, fmt.Errorf("message %s: %w", msg.UUID, err)
+	}
+	d := batchDecoder{buf: msg.Payload}
+	for range n {
+		var e eventstore.RecordedEvent
+		copy(e.ID[:], d.take(16))
+		e.Stream = string(d.bytes())
+		e.Revision = d.uvarint()
+		e.Position.Commit = d.uvarint()
+		e.Position.Prepare = d.uvarint()
+		e.Type = string(d.bytes())
+		e.RecordedAt = time.Unix(0, d.varint()).UTC()
+		e.Data = d.bytes()
+		if m := d.bytes(); len(m) > 0 {
+			e.Metadata = m
+		}
+		if d.bad {
+			return Batch{}, fmt.Errorf("message %s: truncated batch at event %d of %d", msg.UUID, len(b.Events), n)
+		}
+		b.Events = append(b.Events, e)
+	}
+	if len(d.buf) != 0 {
+		return Batch{}, fmt.Errorf("message %s: %d bytes after the batch's %d events", msg.UUID, len(d.buf), n)
+	}
+	return b, nil
+}
+
+type batchDecoder struct {
+	buf []byte
+	bad bool
+}
+
+func (d *batchDecoder) take(n int) []byte {
+	if d.bad || n < 0 || n > len(d.buf) {
+		d.bad = true
+		return nil
+	}
+	out := d.buf[:n:n]
+	d.buf = d.buf[n:]
+	return out
+}
+
+func (d *batchDecoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.buf)
+	if n <= 0 {
+		d.bad = true
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *batchDecoder) varint() int64 {
+	v, n := binary.Varint(d.buf)
+	if n <= 0 {
+		d.bad = true
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *batchDecoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.buf)) {
+		d.bad = true
+		return nil
+	}
+	return d.take(int(n))
 }

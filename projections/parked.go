@@ -5,17 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hbte/record/eventstore"
 )
-
-// parkedTopic names the poison queue; the parker ignores it and reads the
-// projection from the message's poisoned-topic metadata.
-const parkedTopic = "projection_parked"
 
 // maxErrorText bounds the stored error, which may carry a panic's stack.
 const maxErrorText = 8000
@@ -81,64 +75,3 @@ func (r *Runner) park(ctx context.Context, tx pgx.Tx, name string, rec eventstor
 		"error", reason)
 	return nil
 }
-
-// parker is the poison queue's publisher: it parks the message's event and
-// moves the checkpoint past it in one transaction, so the event is neither
-// retried for ever nor dropped silently.
-type parker struct{ r *Runner }
-
-var _ message.Publisher = (*parker)(nil)
-
-func (pk *parker) Publish(_ string, msgs ...*message.Message) error {
-	for _, msg := range msgs {
-		if err := pk.publish(msg); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (pk *parker) publish(msg *message.Message) error {
-	r := pk.r
-	ctx := msg.Context()
-	name := msg.Metadata.Get(middleware.PoisonedTopicKey)
-	if _, ok := r.byNm[name]; !ok {
-		return fmt.Errorf("park message %s: %w: %q", msg.UUID, ErrUnknownProjection, name)
-	}
-	rec, isEvent, err := RecordedEventFromMessage(msg)
-	if err != nil {
-		return fmt.Errorf("park: %w", err)
-	}
-	if !isEvent {
-		// A caught-up marker holds no event; failing to record it only
-		// delays the checkpoint until the next event.
-		r.cfg.Logger.Error("projection caught-up marker failed", "projection", name, "error", msg.Metadata.Get(middleware.ReasonForPoisonedKey))
-		return nil
-	}
-	tx, err := beginTx(ctx, r.cfg.Pool)
-	if err != nil {
-		return fmt.Errorf("projection %s: park: %w", name, err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	cp, err := lockCheckpoint(ctx, tx, name)
-	if err != nil {
-		return err
-	}
-	if !cp.Less(rec.Position) {
-		r.observe(name, cp)
-		return nil
-	}
-	if err := r.park(ctx, tx, name, rec, msg.Metadata.Get(middleware.ReasonForPoisonedKey)); err != nil {
-		return err
-	}
-	if err := storeCheckpoint(ctx, tx, name, rec.Position); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("projection %s: park: commit: %w", name, err)
-	}
-	r.observe(name, rec.Position)
-	return nil
-}
-
-func (pk *parker) Close() error { return nil }

@@ -2,9 +2,7 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -22,9 +20,8 @@ import (
 // truncates the tables, clears the projection's parked events and resets
 // its checkpoint to Start; then the replay reads the feed with ReadAll in
 // batches of Config.RebuildBatch, one transaction per batch that applies
-// the events and moves the checkpoint (a batch with a failing event is
-// redone event by event in savepoints, so only that event is retried and,
-// if it keeps failing, parked). The live subscription needs no
+// the events and moves the checkpoint (a failing event is retried in its
+// own transactions and, if it keeps failing, parked; see applyBatch). The live subscription needs no
 // restart: it is held at the message it was about to apply, which the
 // replay has passed, so when the gate opens it skips (checkpoint >= its
 // position) until it reaches events newer than the replay, and applies
@@ -100,20 +97,24 @@ func (r *Runner) resetProjection(ctx context.Context, p *projection) (liveness, 
 }
 
 // catchUp applies the feed after p's stored checkpoint in batches of
-// Config.RebuildBatch, one transaction per batch, until ReadAll returns
-// nothing, and returns how many events it read. The caller holds p's gate.
-// Both a rebuild (after the reset) and Run (before the live subscription
-// starts) use it: a backlog applied in batches costs one commit per batch
-// instead of one per event.
+// Config.RebuildBatch, one transaction per batch (applyBatch), until
+// ReadAll returns nothing, and returns how many events it read. The caller
+// holds p's gate. A rebuild (after the reset), Run (before the live
+// subscription starts) and the live handler (when it finds a gap before its
+// batch) use it.
 //
-// With strict unset (Run's catch-up), a checkpoint that another instance
-// moved forward meanwhile is accepted: the events up to it are applied and
-// the batch continues after it. A rebuild is strict: any other writer
-// during a rebuild is an error.
+// With strict unset, a checkpoint that another instance moved forward
+// meanwhile is accepted: the events up to it are skipped and the batch
+// continues after it. A rebuild is strict: any other writer during a
+// rebuild is an error.
 func (r *Runner) catchUp(ctx context.Context, p *projection, strict bool) (int, error) {
 	from, err := readCheckpoint(ctx, r.cfg.Pool, p.name)
 	if err != nil {
 		return 0, err
+	}
+	path := "catchup"
+	if strict {
+		path = "rebuild"
 	}
 	total := 0
 	for {
@@ -124,111 +125,16 @@ func (r *Runner) catchUp(ctx context.Context, p *projection, strict bool) (int, 
 		if len(batch) == 0 {
 			return total, nil
 		}
-		if err := r.replayBatch(ctx, p, from, batch, strict, false); err != nil {
-			if ctx.Err() != nil {
-				return total, err
-			}
-			// Find the failing event: apply one by one in savepoints,
-			// retrying and, if it must be, parking.
-			r.cfg.Logger.DebugContext(ctx, "projection batch failed, replaying it event by event", "projection", p.name, "error", err)
-			if err := r.replayBatch(ctx, p, from, batch, strict, true); err != nil {
-				return total, err
-			}
+		if err := r.applyBatch(ctx, p, from, batch, strict, path); err != nil {
+			return total, err
 		}
 		total += len(batch)
 		from = batch[len(batch)-1].Position
-	}
-}
-
-// replayBatch applies batch, which follows from, in one transaction. With
-// careful unset the first error aborts the batch; with careful set each
-// event runs in a savepoint, is retried, and is parked if it keeps failing.
-func (r *Runner) replayBatch(ctx context.Context, p *projection, from eventstore.Position, batch []eventstore.RecordedEvent, strict, careful bool) error {
-	tx, err := beginTx(ctx, r.cfg.Pool)
-	if err != nil {
-		return fmt.Errorf("projection %s: %w", p.name, err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	cp, err := lockCheckpoint(ctx, tx, p.name)
-	if err != nil {
-		return err
-	}
-	if cp != from && (strict || cp.Less(from)) {
-		return fmt.Errorf("projection %s: checkpoint moved to %s while replaying from %s: another process writes this projection", p.name, cp, from)
-	}
-	for _, rec := range batch {
-		if !cp.Less(rec.Position) {
-			continue
-		}
-		if careful {
-			err = r.replayOne(ctx, tx, p, rec)
-		} else {
-			err = r.applyRecovering(ctx, tx, p, rec)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	last := batch[len(batch)-1].Position
-	if last.Less(cp) {
-		last = cp // never move another instance's progress back
-	}
-	if err := storeCheckpoint(ctx, tx, p.name, last); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("projection %s: commit batch to %s: %w", p.name, last, err)
-	}
-	r.observe(p.name, last)
-	return nil
-}
-
-// replayOne applies rec inside a savepoint, retrying as the live path does,
-// and parks it when it keeps failing, so a rebuild ends with the same
-// contents a live run would have.
-func (r *Runner) replayOne(ctx context.Context, tx pgx.Tx, p *projection, rec eventstore.RecordedEvent) error {
-	wait := r.cfg.Retry.InitialInterval
-	var lastErr error
-	for attempt := 0; attempt <= r.cfg.Retry.MaxRetries; attempt++ {
-		if attempt > 0 {
-			if !sleep(ctx, wait) {
-				return fmt.Errorf("projection %s: %w", p.name, ctx.Err())
+		if !strict {
+			// Another instance may be ahead: continue after it.
+			if cp, err := readCheckpoint(ctx, r.cfg.Pool, p.name); err == nil && from.Less(cp) {
+				from = cp
 			}
-			wait = min(time.Duration(float64(wait)*r.cfg.Retry.Multiplier), r.cfg.Retry.MaxInterval)
 		}
-		sp, err := tx.Begin(ctx)
-		if err != nil {
-			return fmt.Errorf("projection %s: savepoint: %w", p.name, err)
-		}
-		lastErr = r.applyRecovering(ctx, sp, p, rec)
-		if lastErr == nil {
-			if err := sp.Commit(ctx); err != nil {
-				return fmt.Errorf("projection %s: release savepoint: %w", p.name, err)
-			}
-			return nil
-		}
-		if err := sp.Rollback(ctx); err != nil {
-			return fmt.Errorf("projection %s: rollback savepoint: %w (after %w)", p.name, err, lastErr)
-		}
-		if ctx.Err() != nil {
-			return lastErr
-		}
-		if IsPermanent(lastErr) {
-			break // no retry can mend it: park at once
-		}
-		r.cfg.Logger.WarnContext(ctx, "projection apply failed, retrying",
-			"projection", p.name, "event_id", rec.ID.String(), "attempt", attempt+1, "error", lastErr)
 	}
-	return r.park(ctx, tx, p.name, rec, lastErr.Error())
-}
-
-// applyRecovering is apply with a panic turned into an error, as the
-// Recoverer middleware does on the live path.
-func (r *Runner) applyRecovering(ctx context.Context, tx pgx.Tx, p *projection, rec eventstore.RecordedEvent) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = errors.Join(fmt.Errorf("panic occurred: %v", v), errors.New(string(debug.Stack())))
-		}
-	}()
-	return r.apply(ctx, tx, p, rec)
 }

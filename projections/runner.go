@@ -59,9 +59,16 @@ type Config struct {
 	// PollInterval is WaitFor's fallback re-read of the stored
 	// checkpoints, for progress made by another process (default 1s).
 	PollInterval time.Duration
-	// RebuildBatch is how many events a rebuild reads and applies per
-	// transaction (default 500).
+	// RebuildBatch is how many events a rebuild or a catch-up reads and
+	// applies per transaction (default 500).
 	RebuildBatch int
+	// LiveBatch bounds how many events the live path applies per
+	// transaction: whatever the feed has ready when the previous batch is
+	// done, up to this many (default 500; 1 applies event by event).
+	LiveBatch int
+	// OnBatch, if set, is called after every committed transaction of a
+	// projection (metrics). It must not block.
+	OnBatch func(BatchStats)
 }
 
 // ErrUnknownProjection is returned for a name no projection of the runner has.
@@ -151,6 +158,9 @@ func NewRunnerWithConfig(cfg Config, ps ...Projection) *Runner {
 	if cfg.RebuildBatch <= 0 {
 		cfg.RebuildBatch = 500
 	}
+	if cfg.LiveBatch <= 0 {
+		cfg.LiveBatch = 500
+	}
 	r := &Runner{
 		cfg:      cfg,
 		byNm:     map[string]*projection{},
@@ -230,6 +240,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		Start:           r.startPosition,
 		DeliverCaughtUp: true,
 		RedeliveryDelay: r.cfg.RedeliveryDelay,
+		MaxBatch:        r.cfg.LiveBatch,
 		Logger:          r.cfg.Logger,
 	})
 	defer feed.Close()
@@ -238,26 +249,23 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("projections: router: %w", err)
 	}
-	poison, err := middleware.PoisonQueueWithFilter(&parker{r: r}, parkedTopic, func(err error) bool {
-		var s *stoppingError
-		return !errors.As(err, &s)
-	})
-	if err != nil {
-		return fmt.Errorf("projections: poison queue: %w", err)
-	}
+	// A failing event is retried and parked inside the handler
+	// (applyBatch); what reaches the middleware is the database or the
+	// runner failing, retried here and then Nacked, so the feed sends the
+	// batch again: nothing is dropped.
 	retry := middleware.Retry{
 		MaxRetries:      r.cfg.Retry.MaxRetries,
 		InitialInterval: r.cfg.Retry.InitialInterval,
 		MaxInterval:     r.cfg.Retry.MaxInterval,
 		Multiplier:      r.cfg.Retry.Multiplier,
 		Logger:          r.wmLog,
-		ShouldRetry:     func(p middleware.RetryParams) bool { return !IsPermanent(p.Err) },
+		ShouldRetry:     func(p middleware.RetryParams) bool { return p.Err != nil && !errors.Is(p.Err, context.Canceled) },
 	}
 	for _, p := range r.order {
 		h := router.AddConsumerHandler(p.name, p.name, feed, r.handler(p))
-		// First added runs outermost: the gate spans retries and parking,
-		// so a rebuild never interleaves with any of them.
-		h.AddMiddleware(gateMiddleware(p), stoppingMiddleware, poison, retry.Middleware, middleware.Recoverer)
+		// First added runs outermost: the gate spans the retries, so a
+		// rebuild never interleaves with them.
+		h.AddMiddleware(gateMiddleware(p), retry.Middleware, middleware.Recoverer)
 	}
 
 	err = router.Run(ctx)
@@ -296,49 +304,41 @@ func (r *Runner) startPosition(ctx context.Context, topic string) (eventstore.Po
 	return pos, nil
 }
 
-// handler applies one feed message to p.
+// handler applies one feed message (a batch of events) to p.
 func (r *Runner) handler(p *projection) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
-		rec, isEvent, err := RecordedEventFromMessage(msg)
+		b, err := BatchFromMessage(msg)
 		if err != nil {
 			return err
 		}
 		ctx := msg.Context()
-		if !isEvent {
-			return r.caughtUp(ctx, p, rec.Position)
+		if len(b.Events) > 0 {
+			if err := r.applyLive(ctx, p, b); err != nil {
+				return err
+			}
 		}
-		return r.applyLive(ctx, p, rec)
+		if b.CaughtUp {
+			return r.caughtUp(ctx, p, b.Position)
+		}
+		return nil
 	}
 }
 
-// applyLive applies rec and moves the checkpoint in one transaction. An
-// event at or before the checkpoint was applied already (a redelivery after
-// a lost Ack, or a rebuild that went further) and is skipped.
-func (r *Runner) applyLive(ctx context.Context, p *projection, rec eventstore.RecordedEvent) error {
-	tx, err := beginTx(ctx, r.cfg.Pool)
-	if err != nil {
-		return fmt.Errorf("projection %s: %w", p.name, err)
-	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	cp, err := lockCheckpoint(ctx, tx, p.name)
-	if err != nil {
+// applyLive applies a batch of the live feed and moves the checkpoint, in
+// one transaction unless an event fails (applyBatch). Events at or before
+// the checkpoint were applied already (a redelivery after a lost Ack, a
+// rebuild that went further, another instance) and are skipped. A
+// checkpoint before the batch (a rebuild that stopped part way) is first
+// caught up from the store.
+func (r *Runner) applyLive(ctx context.Context, p *projection, b Batch) error {
+	err := r.applyBatch(ctx, p, b.Prev, b.Events, false, "live")
+	if !errors.Is(err, errGap) {
 		return err
 	}
-	if !cp.Less(rec.Position) {
-		r.observe(p.name, cp)
-		return nil
-	}
-	if err := r.apply(ctx, tx, p, rec); err != nil {
+	if _, err := r.catchUp(ctx, p, false); err != nil {
 		return err
 	}
-	if err := storeCheckpoint(ctx, tx, p.name, rec.Position); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("projection %s: commit %s: %w", p.name, rec.Position, err)
-	}
-	r.observe(p.name, rec.Position)
-	return nil
+	return r.applyBatch(ctx, p, b.Prev, b.Events, false, "live")
 }
 
 // caughtUp marks p live and moves its checkpoint to pos if it is behind,
@@ -416,23 +416,6 @@ func (r *Runner) envelope(rec eventstore.RecordedEvent) (event.Envelope, bool, e
 		Metadata:   meta,
 		RecordedAt: rec.RecordedAt,
 	}, true, nil
-}
-
-// stoppingError marks a failure caused by the handler being stopped. Such
-// an event must not be parked: it is redelivered after a restart.
-type stoppingError struct{ err error }
-
-func (e *stoppingError) Error() string { return e.err.Error() }
-func (e *stoppingError) Unwrap() error { return e.err }
-
-func stoppingMiddleware(h message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		out, err := h(msg)
-		if err != nil && msg.Context().Err() != nil {
-			err = &stoppingError{err: err}
-		}
-		return out, err
-	}
 }
 
 func gateMiddleware(p *projection) message.HandlerMiddleware {

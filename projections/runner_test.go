@@ -257,11 +257,11 @@ func TestRunnerParksAnEventItCannotApply(t *testing.T) {
 		if got := dumpLog(t, e.pool, "toy"); !reflect.DeepEqual(got, want) {
 			t.Fatalf("log: got %d rows, want the %d others in order", len(got), len(want))
 		}
-		// Catch-up: the batch attempt, then 1 + 3 retries in a savepoint.
-		if got := attempts.get(13); got != 5 {
-			t.Errorf("attempts on event 13 (catch-up) = %d, want 5", got)
+		// Both paths: the first attempt and 3 retries, each in a
+		// transaction of its own after the first.
+		if got := attempts.get(13); got != 4 {
+			t.Errorf("attempts on event 13 (catch-up) = %d, want 4", got)
 		}
-		// Live: 1 + 3 retries by the Retry middleware.
 		if got := attempts.get(43); got != 4 {
 			t.Errorf("attempts on event 43 (live) = %d, want 4", got)
 		}
@@ -569,9 +569,8 @@ func readFinal(t *testing.T, store eventstore.Store, last eventstore.Position) [
 	}
 }
 
-// A panicking Apply is recovered (Recoverer live, applyRecovering in
-// catch-up), retried, parked with the panic in its error, and the runner
-// carries on.
+// A panicking Apply is recovered (applyRecovering, live and in catch-up),
+// retried, parked with the panic in its error, and the runner carries on.
 func TestRunnerParksAPanickingEvent(t *testing.T) {
 	forEachStore(t, func(t *testing.T, sf storeFactory) {
 		e := newEnv(t, sf)
@@ -693,8 +692,8 @@ func TestRebuildOfALiveProjectionEndsLive(t *testing.T) {
 }
 
 // An error no retry can mend (Permanent, a decode failure, a PostgreSQL
-// data exception) parks its event at once: one attempt live, and during
-// catch-up the batch attempt plus one in its savepoint.
+// data exception) parks its event at once, after one attempt, live and
+// during catch-up.
 func TestRunnerParksAPermanentFailureAtOnce(t *testing.T) {
 	forEachStore(t, func(t *testing.T, sf storeFactory) {
 		e := newEnv(t, sf)
@@ -718,8 +717,8 @@ func TestRunnerParksAPermanentFailureAtOnce(t *testing.T) {
 		start(t, r)
 		waitLive(t, r, "toy")
 		waitFor(t, r, w.append(20))
-		if got := attempts.get(13); got != 2 {
-			t.Errorf("attempts on event 13 (catch-up) = %d, want 2", got)
+		if got := attempts.get(13); got != 1 {
+			t.Errorf("attempts on event 13 (catch-up) = %d, want 1", got)
 		}
 		if got := attempts.get(43); got != 1 {
 			t.Errorf("attempts on event 43 (live) = %d, want 1", got)
