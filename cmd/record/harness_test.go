@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,6 +100,9 @@ type app struct {
 	backend string
 	svc     *Service
 	srv     *httptest.Server
+	// stopRunner stops the projection runner (before a rebuild by another
+	// process, as an operator would).
+	stopRunner func()
 	// last is the position of the newest command any client ran; queries
 	// wait for it, so a user sees what another just did (read-your-writes).
 	last string
@@ -135,20 +139,26 @@ func startApp(t *testing.T, backend string) *app {
 	done := make(chan error, 1)
 	go func() { done <- svc.Runner.Run(ctx) }()
 	srv := httptest.NewServer(svc.Handler)
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("projection runner: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("projection runner did not stop")
+			}
+		})
+	}
 	t.Cleanup(func() {
 		srv.Close()
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("projection runner: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("projection runner did not stop")
-		}
+		stop()
 		store.Close()
 	})
-	return &app{t: t, backend: backend, svc: svc, srv: srv}
+	return &app{t: t, backend: backend, svc: svc, srv: srv, stopRunner: stop}
 }
 
 // client is one logged-in user.

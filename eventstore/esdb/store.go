@@ -340,7 +340,7 @@ func (s *Store) feedStream(stream, eventType string) (string, bool) {
 }
 
 func convert(r *esdb.RecordedEvent, stream string) eventstore.RecordedEvent {
-	return eventstore.RecordedEvent{
+	e := eventstore.RecordedEvent{
 		ID:         r.EventID,
 		Stream:     stream,
 		Revision:   r.EventNumber,
@@ -350,6 +350,10 @@ func convert(r *esdb.RecordedEvent, stream string) eventstore.RecordedEvent {
 		Metadata:   nilIfEmpty(r.UserMetadata),
 		RecordedAt: r.CreatedDate,
 	}
+	if meta, at, ok := unwrapCopied(r.UserMetadata); ok {
+		e.Metadata, e.RecordedAt = nilIfEmpty(meta), at
+	}
+	return e
 }
 
 // nilIfEmpty: the server returns empty bytes for an absent payload; the port's
