@@ -23,11 +23,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	login := fs.String("login", "", "create-admin: login name")
 	name := fs.String("name", "", "create-admin: display name")
 	password := fs.String("password", "", "create-admin: initial password (generated when empty)")
+	copyFrom := fs.String("from", cfg.DatabaseURL, "copy-events: the PostgreSQL event store to copy")
+	copyTo := fs.String("to", "", "copy-events: the EventStoreDB to copy to (esdb://…)")
+	noRebuild := fs.Bool("no-rebuild", false, "copy-events: copy and verify only")
 	projection := fs.String("projection", "", "rebuild: one projection (all when empty)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	log := newLogger(cfg.LogLevel)
+	if args[0] == "copy-events" {
+		return copyEventsCmd(ctx, cfg, log, *copyFrom, *copyTo, !*noRebuild, out)
+	}
 	if *createDB {
 		if err := ensureDatabase(ctx, cfg.DatabaseURL); err != nil {
 			return err
