@@ -16,6 +16,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		args = []string{"serve"}
 	}
 	cfg := ConfigFromEnv()
+	if args[0] == "seed" { // flags of its own: seed.go
+		return seedCmd(ctx, cfg, newLogger(cfg.LogLevel), args[1:], out)
+	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(out)
 	createDB := fs.Bool("create-db", false, "create the database if it does not exist")
@@ -27,6 +30,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	copyTo := fs.String("to", "", "copy-events: the EventStoreDB to copy to (esdb://…)")
 	noRebuild := fs.Bool("no-rebuild", false, "copy-events: copy and verify only")
 	projection := fs.String("projection", "", "rebuild: one projection (all when empty)")
+	sign := fs.Bool("sign", false, "verify: sign a digest of the tree first")
+	digestFiles := fs.String("digests", "", "verify: comma-separated files of exported digests to check as well")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -70,8 +75,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return svc.LoadDemo(ctx, out)
 	case "rebuild":
 		return svc.Rebuild(ctx, *projection, out)
+	case "verify":
+		var files []string
+		if *digestFiles != "" {
+			files = strings.Split(*digestFiles, ",")
+		}
+		return svc.Verify(ctx, *sign, files, out)
+	case "rotate-integrity-key":
+		return svc.RotateIntegrityKey(out)
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, create-admin, demo, rebuild)", args[0])
+	return fmt.Errorf("unknown command %q (serve, migrate, create-admin, demo, rebuild, verify, rotate-integrity-key)", args[0])
 }
 
 func newLogger(level string) *slog.Logger {
