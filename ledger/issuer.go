@@ -25,7 +25,7 @@ var ErrEmptyTree = errors.New("ledger: the Merkle tree has no leaves yet")
 type Issuer struct {
 	Store  eventstore.Store
 	Merkle projections.MerkleQueries
-	Keys   *Keys
+	Keys   *KeyRing
 	Now    func() time.Time
 	Log    *slog.Logger
 }
@@ -43,6 +43,10 @@ type Issued struct {
 // Issue signs the tree's current head, unless the last digest already
 // covers it. Concurrent issuers settle on the digest stream's revision.
 func (s *Issuer) Issue(ctx context.Context) (Issued, error) {
+	keys, err := s.Keys.Get()
+	if err != nil {
+		return Issued{}, err
+	}
 	for attempt := 0; ; attempt++ {
 		head, err := s.Merkle.Head(ctx)
 		if err != nil {
@@ -57,7 +61,9 @@ func (s *Issuer) Issue(ctx context.Context) (Issued, error) {
 		}
 		expected, prev, rev := eventstore.NoStream(), integrity.Zero, uint64(0)
 		if last != nil {
-			if last.Digest.TreeSize >= head.Size {
+			// Nothing new, or only the last digest itself: signing again
+			// would only add digests of digests.
+			if last.Digest.TreeSize >= head.Size || head.Position == last.Position {
 				return last.Issued, nil
 			}
 			expected, rev = eventstore.Exact(last.Revision), last.Revision+1
@@ -70,8 +76,8 @@ func (s *Issuer) Issue(ctx context.Context) (Issued, error) {
 		at := now().UTC()
 		d := integrity.Digest{TreeSize: head.Size, RootHash: head.Root,
 			LastPosition: integrity.Position{Commit: head.Position.Commit, Prepare: head.Position.Prepare},
-			IssuedAt:     at, KeyID: s.Keys.Set.Current.ID}
-		ev := d.Sign(s.Keys.Set.Current.Private)
+			IssuedAt:     at, KeyID: keys.Set.Current.ID}
+		ev := d.Sign(keys.Set.Current.Private)
 		data, err := json.Marshal(ev)
 		if err != nil {
 			return Issued{}, err

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/hbte/record/httpapi/sso"
 )
@@ -107,4 +108,30 @@ func (k *Keys) Public() map[string]ed25519.PublicKey {
 		out[p.ID] = p.Public
 	}
 	return out
+}
+
+// KeyRing loads the key set from Dir at first use, so a process that never
+// signs or checks digests never touches DATA_DIR.
+type KeyRing struct {
+	Dir string
+
+	mu   sync.Mutex
+	keys *Keys
+}
+
+// FixedKeys is a ring holding k.
+func FixedKeys(k *Keys) *KeyRing { return &KeyRing{keys: k} }
+
+// Get returns the key set, loading (or creating) it on first use.
+func (r *KeyRing) Get() (*Keys, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.keys == nil {
+		k, err := LoadKeys(r.Dir)
+		if err != nil {
+			return nil, err
+		}
+		r.keys = k
+	}
+	return r.keys, nil
 }

@@ -94,7 +94,7 @@ func newFixture(t *testing.T, backend string) *fixture {
 		t.Fatal(err)
 	}
 	f.keys = keys
-	f.issuer = &ledger.Issuer{Store: f.store, Merkle: f.merkle, Keys: keys}
+	f.issuer = &ledger.Issuer{Store: f.store, Merkle: f.merkle, Keys: ledger.FixedKeys(keys)}
 
 	// Legacy events: written before chains, with plain metadata.
 	for i := 0; i < 3; i++ {

@@ -28,6 +28,9 @@ type Config struct {
 	// ReadyMaxStall (READY_MAX_STALL, e.g. "30s"): /readyz fails while the
 	// projections have been held back longer than this.
 	ReadyMaxStall time.Duration
+	// DigestInterval (INTEGRITY_DIGEST_INTERVAL, e.g. "1h"; "0" turns it
+	// off): how often serve signs a digest of the Merkle tree when it grew.
+	DigestInterval time.Duration
 }
 
 func ConfigFromEnv() Config {
@@ -42,7 +45,12 @@ func ConfigFromEnv() Config {
 	if err != nil || stall <= 0 {
 		stall = 30 * time.Second
 	}
+	digests, err := time.ParseDuration(get("INTEGRITY_DIGEST_INTERVAL", "1h"))
+	if err != nil || digests < 0 {
+		digests = time.Hour
+	}
 	return Config{
+		DigestInterval: digests,
 		DatabaseURL:    get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/record?sslmode=disable"),
 		EventStoreURL:  get("EVENTSTORE_URL", ""),
 		HTTPAddr:       get("HTTP_ADDR", ":8080"),

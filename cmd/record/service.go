@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -19,6 +20,7 @@ import (
 	"github.com/hbte/record/eventstore/esdb"
 	"github.com/hbte/record/eventstore/postgres"
 	"github.com/hbte/record/httpapi"
+	"github.com/hbte/record/ledger"
 	"github.com/hbte/record/migrations"
 	"github.com/hbte/record/projections"
 	"github.com/hbte/record/web"
@@ -43,6 +45,9 @@ type Service struct {
 	// Handler serves the API and the pages: what the HTTP server runs.
 	Handler http.Handler
 	Now     func() time.Time
+
+	ledgerOnce sync.Once
+	issuer     *ledger.Issuer // see ledger()
 }
 
 // Open connects, migrates and wires everything. The store is EventStoreDB
@@ -125,6 +130,7 @@ func (s *Service) Serve(ctx context.Context) error {
 		return err
 	})
 	g.Go(func() error { s.Runner.WatchStalls(runnerCtx, projections.StallThreshold); return nil })
+	g.Go(func() error { s.runDigests(gctx); return nil })
 	g.Go(func() error {
 		s.Log.Info("listening", "addr", s.Cfg.HTTPAddr)
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {

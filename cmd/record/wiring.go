@@ -22,6 +22,7 @@ func newRegistry() *event.Registry {
 	claim.RegisterEvents(r)
 	enrollmentEvents(r)
 	creditEvents(r)
+	integrityEvents(r)
 	return r
 }
 
@@ -32,6 +33,7 @@ func allProjections(s *Service) []projections.Projection {
 	ps = append(ps, teacherProjections(s)...)
 	ps = append(ps, enrollmentProjections(s)...)
 	ps = append(ps, creditProjections(s)...)
+	ps = append(ps, integrityProjections(s)...)
 	return ps
 }
 
@@ -45,6 +47,7 @@ func areas(s *Service) []httpapi.Area {
 	}
 	as = append(as, enrollmentAreas(s)...)
 	as = append(as, creditAreas(s)...)
+	as = append(as, integrityAreas(s)...)
 	return as
 }
 
