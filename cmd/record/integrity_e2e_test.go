@@ -70,7 +70,7 @@ func testIntegrityProofs(t *testing.T, backend string) {
 	if d0.Number != 0 || d0.TreeSize < 5 {
 		t.Fatalf("first digest: %+v", d0)
 	}
-	auditor.must(200, "GET", "/api/v1/audit/digests", nil) // the digest event is applied
+	auditor.must(200, "GET", "/api/v1/audit/digests", nil)  // the digest event is applied
 	auditor.must(200, "POST", "/api/v1/audit/digests", nil) // nothing new but the digest itself: no digest of a digest
 	city.must(403, "POST", "/api/v1/audit/digests", nil)
 
