@@ -14,6 +14,7 @@ import (
 	"github.com/hbte/record/domain/claim"
 	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/enrollment"
+	"github.com/hbte/record/domain/integrity"
 	"github.com/hbte/record/domain/project"
 	"github.com/hbte/record/eventstore"
 )
@@ -56,7 +57,7 @@ func (h *Handlers) certificateSerial(ctx context.Context, actor access.Actor, ye
 	}
 	store := h.Repo.Store()
 	for attempt := 0; attempt < serialAttempts; attempt++ {
-		expected, next := eventstore.NoStream(), 1
+		expected, next, prev := eventstore.NoStream(), 1, integrity.Zero
 		last, err := store.ReadStream(ctx, stream, eventstore.ReadOptions{Direction: eventstore.Backwards, FromEnd: true, Max: 1})
 		switch {
 		case errors.Is(err, eventstore.ErrStreamNotFound):
@@ -70,12 +71,17 @@ func (h *Handlers) certificateSerial(ctx context.Context, actor access.Actor, ye
 			if c, ok := env.Event.(*claim.Claimed); ok && c.Owner == owner {
 				return int(last[0].Revision) + 1, nil
 			}
-			expected, next = eventstore.Exact(last[0].Revision), int(last[0].Revision)+2
+			expected, next, prev = eventstore.Exact(last[0].Revision), int(last[0].Revision)+2, RecordedHash(last[0])
 		}
 		if next > enrollment.MaxSerial {
 			return 0, fmt.Errorf("certificate serials exhausted: %w", enrollment.ErrCertificateNumber)
 		}
-		_, err = store.Append(ctx, stream, expected, eventstore.EventData{ID: uuid.New(), Type: name, Data: data, Metadata: meta})
+		id := uuid.New()
+		sealed, _, err := integrity.Seal(prev, id, stream, uint64(next-1), name, data, meta)
+		if err != nil {
+			return 0, fmt.Errorf("certificate serial: %w", err)
+		}
+		_, err = store.Append(ctx, stream, expected, eventstore.EventData{ID: id, Type: name, Data: data, Metadata: sealed})
 		if err == nil {
 			return next, nil
 		}
