@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@$(PGHOST):$(PGPORT)/postgres?sslmode=di
 export TEST_DATABASE_URL
 GO ?= go
 
-.PHONY: run test deps bench bench-eventstore bench-projections test-esdb-real fmt fuzz fuzz-short screenshots
+.PHONY: run test deps bench bench-eventstore bench-projections bench-verify test-esdb-real fmt fuzz fuzz-short screenshots
 
 # Fuzz targets (package:Target). Their seed corpora run in every go test;
 # fuzz-short fuzzes each briefly in make test, fuzz for longer.
@@ -43,13 +43,17 @@ screenshots: deps
 	SCREENSHOTS=1 $(GO) test -count=1 -run 'TestBrowser' ./cmd/record/
 
 ## bench: long benchmarks (not part of make test)
-bench: deps bench-eventstore bench-projections
+bench: deps bench-eventstore bench-projections bench-verify
 
 bench-eventstore:
 	$(GO) test -run '^$$' -bench . -benchtime 3s -timeout 30m ./eventstore/postgres/
 
 bench-projections:
 	$(GO) test -run '^$$' -bench . -benchtime 3000x -timeout 30m ./projections/
+
+## bench-verify: record verify's work over a bulk-loaded store of 1,000,000 chained events
+bench-verify:
+	LEDGER_BENCH_EVENTS=1000000 $(GO) test -run '^$$' -bench Verify -benchtime 1x -count 2 -timeout 60m ./ledger/
 
 ## test-esdb-real: the event-store contract suite against a real EventStoreDB at $$EVENTSTORE_URL
 test-esdb-real:

@@ -44,6 +44,12 @@ type merkleTx struct {
 	hashes  map[int64]tlog.Hash // read or written in this transaction
 	covered map[leafKey]bool    // events added in this transaction
 	ahead   []eventstore.RecordedEvent
+	// Leaves and hashes added but not written yet, and the head they
+	// lead to: written together (flush), so the stored tree is always
+	// whole. What a transaction commits unwritten is simply added again
+	// by the next one, which starts from the stored head.
+	leafRows, hashRows [][]any
+	stored             int64 // size of the stored tree
 }
 
 type leafKey struct {
@@ -112,13 +118,19 @@ func (p *MerkleProjection) apply(ctx context.Context, tx pgx.Tx, env event.Envel
 				break
 			}
 		}
-		if err := c.add(ctx, c.ahead[:n]); err != nil {
+		if err := c.add(c.ahead[:n]); err != nil {
 			return err
 		}
 		c.ahead = c.ahead[n:]
-		if c.covered[key] {
-			return c.saveState(ctx)
+		if !c.covered[key] {
+			continue
 		}
+		// Write when the event is the last one read (the end of a batch,
+		// or of the feed), or when much is waiting.
+		if len(c.ahead) == 0 || len(c.leafRows) >= 2000 {
+			return c.flush(ctx)
+		}
+		return nil
 	}
 }
 
@@ -133,6 +145,7 @@ func loadMerkleTx(ctx context.Context, tx pgx.Tx) (*merkleTx, error) {
 		return nil, fmt.Errorf("load state: %w", err)
 	}
 	c.pos = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+	c.stored = c.size
 	return c, nil
 }
 
@@ -190,13 +203,8 @@ func readHashes(ctx context.Context, db rowsQuerier, cache map[int64]tlog.Hash, 
 	return out, nil
 }
 
-// add appends recs as the next leaves.
-func (c *merkleTx) add(ctx context.Context, recs []eventstore.RecordedEvent) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	leafRows := make([][]any, 0, len(recs))
-	var hashRows [][]any
+// add appends recs as the next leaves, in memory.
+func (c *merkleTx) add(recs []eventstore.RecordedEvent) error {
 	for _, r := range recs {
 		e := integrity.Compute(integrity.Event{ID: r.ID, Stream: r.Stream, Revision: r.Revision, Type: r.Type, Data: r.Data, Metadata: r.Metadata})
 		leaf := integrity.LeafHash(integrity.LeafInput(e, r.RecordedAt))
@@ -207,20 +215,33 @@ func (c *merkleTx) add(ctx context.Context, recs []eventstore.RecordedEvent) err
 		base := tlog.StoredHashIndex(0, c.size)
 		for k, h := range hs {
 			c.hashes[base+int64(k)] = h
-			hashRows = append(hashRows, []any{base + int64(k), h[:]})
+			c.hashRows = append(c.hashRows, []any{base + int64(k), h[:]})
 		}
-		leafRows = append(leafRows, []any{c.size, r.Stream, int64(r.Revision), r.ID, int64(r.Position.Commit), int64(r.Position.Prepare)})
+		c.leafRows = append(c.leafRows, []any{c.size, r.Stream, int64(r.Revision), r.ID, int64(r.Position.Commit), int64(r.Position.Prepare)})
 		c.covered[leafKey{r.Stream, r.Revision}] = true
 		c.size++
 		c.pos = r.Position
 	}
+	return nil
+}
+
+// flush writes the leaves added and the new head.
+func (c *merkleTx) flush(ctx context.Context) error {
+	if c.size == c.stored {
+		return nil
+	}
 	if _, err := c.tx.CopyFrom(ctx, pgx.Identifier{"merkle_leaves"},
-		[]string{"idx", "stream", "revision", "event_id", "pos_commit", "pos_prepare"}, pgx.CopyFromRows(leafRows)); err != nil {
+		[]string{"idx", "stream", "revision", "event_id", "pos_commit", "pos_prepare"}, pgx.CopyFromRows(c.leafRows)); err != nil {
 		return fmt.Errorf("store leaves: %w", err)
 	}
-	if _, err := c.tx.CopyFrom(ctx, pgx.Identifier{"merkle_hashes"}, []string{"idx", "hash"}, pgx.CopyFromRows(hashRows)); err != nil {
+	if _, err := c.tx.CopyFrom(ctx, pgx.Identifier{"merkle_hashes"}, []string{"idx", "hash"}, pgx.CopyFromRows(c.hashRows)); err != nil {
 		return fmt.Errorf("store tree hashes: %w", err)
 	}
+	c.leafRows, c.hashRows = c.leafRows[:0], c.hashRows[:0]
+	if err := c.saveState(ctx); err != nil {
+		return err
+	}
+	c.stored = c.size
 	return nil
 }
 
