@@ -264,7 +264,7 @@ func (g *seeder) teacher(ctx context.Context, i int, admin access.Actor, units [
 	first17 := u.County + birth.Format("20060102") + seq
 	idNumber := first17 + string(ident.CheckChar(first17))
 	workStart := birth.AddDate(22+rng.IntN(3), 0, 0)
-	if workStart.Year() > g.opt.FirstYear {
+	if workStart.Year() >= g.opt.FirstYear { // registered early in FirstYear: work started before
 		workStart = time.Date(g.opt.FirstYear-1, 9, 1, 0, 0, 0, 0, time.UTC)
 	}
 	certType := []string{"2", "3", "4"}[rng.IntN(3)]
@@ -329,7 +329,7 @@ func (g *seeder) teacher(ctx context.Context, i int, admin access.Actor, units [
 			hours := []int{8, 16, 24, 40, 60}[rng.IntN(5)]
 			_, err := l.Grant(admin, u.County, credit.Grant{
 				EntryID: uuid.NewSHA1(seedNamespace, []byte(key(fmt.Sprintf("credit/%d/%d", y, k)))), Year: y, CompletedOn: on,
-				Level: []credit.Level{credit.LevelProvincial, credit.LevelCity, credit.LevelCounty, credit.LevelSchool}[rng.IntN(4)],
+				Level:    []credit.Level{credit.LevelProvincial, credit.LevelCity, credit.LevelCounty, credit.LevelSchool}[rng.IntN(4)],
 				Category: []credit.Category{credit.CategoryTraining, credit.CategorySchoolBased}[rng.IntN(2)],
 				Hours:    hours, Credits: float64(hours) / 8, Title: fmt.Sprintf("%d年度继续教育培训（%d）", y, k+1),
 				Source: credit.Source{Kind: credit.SourceImport, System: "seed", ExternalID: key(fmt.Sprintf("%d/%d", y, k))},
