@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ type Store struct {
 	mu     sync.Mutex
 	cur    *handle
 	closed bool
+
+	breaker breaker
 }
 
 // handle is one client and the calls using it. A replaced client is closed
@@ -153,6 +156,10 @@ func New(ctx context.Context, connString string, opts ...Option) (*Store, error)
 			log.Debug("esdb client: "+fmt.Sprintf(format, args...), "client_level", level)
 		}
 	}
+	// A client that gives up discovery closes itself, and every call
+	// waiting on it then waits for good; one that keeps trying answers them
+	// all once the node is back. The breaker keeps new calls out meanwhile.
+	parsed.MaxDiscoverAttempts = math.MaxInt32
 	s := &Store{cfg: cfg, client: *parsed, log: log}
 	s.life, s.stopLife = context.WithCancel(context.Background())
 	c, err := s.newClient()
@@ -275,6 +282,11 @@ func supervise[T any](s *Store, ctx context.Context, op string, fn func(ctx cont
 	if err != nil {
 		return zero, err
 	}
+	probe, err := s.breaker.admit()
+	if err != nil {
+		s.release(h)
+		return zero, fmt.Errorf("%s: %w", op, err)
+	}
 	opCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
@@ -294,10 +306,12 @@ func supervise[T any](s *Store, ctx context.Context, op string, fn func(ctx cont
 		defer func() {
 			// The client panics on server answers it does not expect.
 			if p := recover(); p != nil {
+				s.breaker.done(probe, trouble)
 				done <- result{err: fmt.Errorf("esdb client panicked: %v", p)}
 			}
 		}()
 		v, err := fn(opCtx, h.c, beat)
+		s.breaker.done(probe, classify(opCtx, err))
 		done <- result{v, err}
 	}()
 	timer := time.NewTimer(s.cfg.opTimeout)
@@ -313,6 +327,7 @@ func supervise[T any](s *Store, ctx context.Context, op string, fn func(ctx cont
 			timer.Reset(s.cfg.opTimeout)
 		case <-timer.C:
 			err := noAnswer(op, s.cfg.opTimeout)
+			s.breaker.trip()
 			s.renew(h, err)
 			return zero, err
 		case <-ctx.Done():

@@ -97,6 +97,11 @@ func (sub *subscription) open(ctx context.Context, from eventstore.Position) (*l
 	if err != nil {
 		return nil, err
 	}
+	probe, err := s.breaker.admit()
+	if err != nil {
+		s.release(h)
+		return nil, err
+	}
 	opts := esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: sub.filter()}
 	if !from.IsZero() {
 		opts.From = esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
@@ -114,10 +119,12 @@ func (sub *subscription) open(ctx context.Context, from eventstore.Position) (*l
 		defer s.release(h)
 		defer func() {
 			if p := recover(); p != nil {
+				s.breaker.done(probe, trouble)
 				ch <- result{err: fmt.Errorf("esdb client panicked: %v", p)}
 			}
 		}()
 		es, err := h.c.SubscribeToAll(subCtx, opts)
+		s.breaker.done(probe, classify(subCtx, err))
 		ch <- result{es, err}
 	}()
 	timer := time.NewTimer(s.cfg.opTimeout)
@@ -145,6 +152,7 @@ func (sub *subscription) open(ctx context.Context, from eventstore.Position) (*l
 	case <-timer.C:
 		abandon()
 		err := noAnswer("subscribe", s.cfg.opTimeout)
+		s.breaker.trip()
 		s.renew(h, err)
 		return nil, err
 	case <-ctx.Done():
