@@ -364,8 +364,8 @@ func (a *ProjectArea) publishClassNotice(w http.ResponseWriter, r *http.Request)
 // and the institution's page both call it.
 func PublishClassNotice(ctx context.Context, cmd *commands.Handlers, q *projections.EnrollmentQueries, actor access.Actor,
 	projectID, classID uuid.UUID, n enrollment.Notice, each func(key string, res commands.Result, err error)) error {
-	if actor.Role != access.RoleInstitution {
-		return fmt.Errorf("%w: class notices are published by the institution", access.ErrForbidden)
+	if err := institutionServes(ctx, q, actor, projectID, classID); err != nil {
+		return err
 	}
 	roster, err := q.Roster(ctx, actor, projectID, classID, "")
 	if err != nil {

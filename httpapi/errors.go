@@ -9,12 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/puddle/v2"
+
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/eventstore"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/puddle/v2"
 )
 
 // ErrorBody is every error response: {"error": {...}}.
@@ -48,6 +50,9 @@ func badRequest(code, message string, details ...domain.FieldError) error {
 // writeError is the one place that maps errors to status codes.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := s.classify(err)
+	if body.Error.Code == "forbidden" && NamesARecord(r) {
+		status, body = http.StatusNotFound, ErrorBody{Error: ErrorDetail{Code: "not_found", Message: NotFoundOrForbidden}}
+	}
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	} else {
@@ -138,6 +143,30 @@ func unavailable(err error) bool {
 		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P0") || pgErr.Code == "53300"
 	case errors.Is(err, puddle.ErrClosedPool), errors.Is(err, eventstore.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return true
+	}
+	return false
+}
+
+// NotFoundOrForbidden is the one answer to a request for a record the caller
+// may not act on, whether it exists or not.
+const NotFoundOrForbidden = "记录不存在，或不在您的管辖范围内"
+
+// NamesARecord reports whether the request's route names a record by a path
+// parameter (an ID, a file hash). A refusal there is answered as "not
+// found": permission comes before state, and outside the caller's reach
+// the answer must not tell whether the record exists.
+func NamesARecord(r *http.Request) bool {
+	rc := chi.RouteContext(r.Context())
+	if rc == nil {
+		return false
+	}
+	for _, k := range rc.URLParams.Keys {
+		switch k {
+		case "kind", "action", "year", "code", "*":
+			// a list's kind, a verb, a year: they name no record
+		default:
+			return true
+		}
 	}
 	return false
 }

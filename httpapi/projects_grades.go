@@ -20,6 +20,7 @@ import (
 	"github.com/hbte/record/domain/enrollment"
 	"github.com/hbte/record/eventstore"
 	"github.com/hbte/record/httpapi/tabular"
+	"github.com/hbte/record/projections"
 )
 
 // gradeSchema is the grade upload: who (enrollment number or ID number, and
@@ -111,14 +112,14 @@ func (a *ProjectArea) uploadGrades(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	actor := ActorOf(r)
-	if actor.Role != access.RoleInstitution {
-		return fmt.Errorf("%w: grades are uploaded by the training institution", access.ErrForbidden)
+	if err := institutionServes(r.Context(), a.Q, actor, projectID, uuid.Nil); err != nil {
+		return err
 	}
 	name, data, err := UploadFile(w, r)
 	if err != nil {
 		return err
 	}
-	out, last, err := a.s.ImportGrades(r.Context(), a.Cmd, actor, projectID, name, data)
+	out, last, err := a.s.ImportGrades(r.Context(), a.Cmd, a.Q, actor, projectID, name, data)
 	if err != nil {
 		return err
 	}
@@ -132,10 +133,12 @@ func (a *ProjectArea) uploadGrades(w http.ResponseWriter, r *http.Request) error
 // institution's page both call it. Rows with errors are kept as a
 // downloadable report (ErrorReport) for the principal of ctx. last is the
 // position of the newest event written (zero when none).
-func (s *Server) ImportGrades(ctx context.Context, cmd *commands.Handlers, actor access.Actor, projectID uuid.UUID, name string, data []byte) (GradeUploadResponse, eventstore.Position, error) {
+func (s *Server) ImportGrades(ctx context.Context, cmd *commands.Handlers, q *projections.EnrollmentQueries, actor access.Actor, projectID uuid.UUID, name string, data []byte) (GradeUploadResponse, eventstore.Position, error) {
 	var last eventstore.Position
-	if actor.Role != access.RoleInstitution {
-		return GradeUploadResponse{}, last, fmt.Errorf("%w: grades are uploaded by the training institution", access.ErrForbidden)
+	// An institution that does not run the project learns nothing from a
+	// file's row errors (which enrollment numbers exist).
+	if err := institutionServes(ctx, q, actor, projectID, uuid.Nil); err != nil {
+		return GradeUploadResponse{}, last, err
 	}
 	table, err := tabular.Read(bytes.NewReader(data), name, gradeSchema, tabular.Limits{MaxBytes: maxUpload})
 	if err != nil {
@@ -270,8 +273,8 @@ func (a *ProjectArea) gradeTemplate(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	actor := ActorOf(r)
-	if actor.Role != access.RoleInstitution {
-		return fmt.Errorf("%w: the grade template is the institution's", access.ErrForbidden)
+	if err := institutionServes(r.Context(), a.Q, actor, projectID, classID); err != nil {
+		return err
 	}
 	roster, err := a.Q.Roster(r.Context(), actor, projectID, classID, "")
 	if err != nil {
@@ -378,4 +381,31 @@ func (a *ProjectArea) uploadReport(w http.ResponseWriter, r *http.Request) error
 	w.WriteHeader(http.StatusOK)
 	_, err = w.Write(body)
 	return err
+}
+
+// institutionServes refuses an institution that does not run the project
+// (or, when classID is given, that class) before anything about the
+// project's trainees is read or written: another institution gets the same
+// answer as for a project that does not exist.
+func institutionServes(ctx context.Context, q *projections.EnrollmentQueries, actor access.Actor, projectID, classID uuid.UUID) error {
+	if actor.Role != access.RoleInstitution {
+		return fmt.Errorf("%w: for the project's institutions", access.ErrForbidden)
+	}
+	p, err := q.Project(ctx, actor, projectID)
+	if err != nil {
+		return err
+	}
+	for _, c := range p.Classes {
+		if c.InstitutionID == actor.InstitutionID && (classID == uuid.Nil || c.ID == classID) {
+			return nil
+		}
+	}
+	if classID == uuid.Nil {
+		for _, in := range p.Institutions {
+			if in.ID == actor.InstitutionID {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("project %s: %w", projectID, domain.ErrNotFound)
 }

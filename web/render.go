@@ -223,6 +223,11 @@ func (k *Kit) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		k.Log.ErrorContext(r.Context(), "web: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		k.renderError(w, r, status, "服务暂时出错", "服务器处理请求时出错，已记录。请稍后重试；如果一直出现，请联系管理员。")
 		return
+	case body.Error.Code == "forbidden" && httpapi.NamesARecord(r):
+		// Outside the caller's reach a record is answered as missing,
+		// whether it exists or not (permission before state).
+		k.renderError(w, r, http.StatusNotFound, "记录不存在", "要找的记录不存在，或不在您的管辖范围内。")
+		return
 	case status == http.StatusForbidden:
 		k.renderError(w, r, status, "无权访问", "您的账号（"+Principal(r).Role.Label()+"）无权查看或办理此事项：它不在您的管辖范围内，或需要其他角色办理。")
 		return

@@ -251,11 +251,12 @@ func TestBrowserCountyStory(t *testing.T) {
 	admin.shot("county-teacher-phone")
 	admin.do("desktop", chromedp.EmulateViewport(1280, 900))
 
-	// Another role is refused the county pages.
+	// Another county's admin: the record is outside its reach and answered as
+	// missing; a teacher is refused the county pages.
 	qiaoxi := a.newPerson("桥西区管理员")
 	qiaoxi.loginChanged("qiaoxi_admin", DemoPassword, "Qiaoxi#2026")
 	qiaoxi.open(teacherPage)
-	qiaoxi.see("无权访问")
+	qiaoxi.see("记录不存在")
 	teacherP := a.newPerson("王建国")
 	teacherP.loginChanged(wangID, commands.InitialPassword(wangID), "Jianguo#2026")
 	teacherP.open("/county/teachers")

@@ -302,7 +302,7 @@ func (s *Section) uploadGrades(w http.ResponseWriter, r *http.Request) {
 		s.views.Form(w, r, "class", page, err)
 		return
 	}
-	out, last, err := s.k.API.ImportGrades(r.Context(), s.Cmd, web.Actor(r), d.Project.ID, name, data)
+	out, last, err := s.k.API.ImportGrades(r.Context(), s.Cmd, s.Enrollments, web.Actor(r), d.Project.ID, name, data)
 	if err != nil {
 		s.views.Form(w, r, "class", page, err)
 		return
