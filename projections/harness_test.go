@@ -17,6 +17,8 @@ import (
 
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/eventstore"
+	"github.com/hbte/record/eventstore/esdb"
+	"github.com/hbte/record/eventstore/esdb/esdbfake"
 	"github.com/hbte/record/eventstore/memory"
 	"github.com/hbte/record/eventstore/postgres"
 	"github.com/hbte/record/migrations/pgtest"
@@ -235,6 +237,15 @@ func storeFactories() []storeFactory {
 		}},
 		{"postgres", func(t *testing.T, pool *pgxpool.Pool) eventstore.Store {
 			s := postgres.New(pool, postgres.WithPollInterval(100*time.Millisecond))
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		}},
+		{"esdb", func(t *testing.T, _ *pgxpool.Pool) eventstore.Store {
+			fake := esdbfake.Start(t)
+			s, err := esdb.New(context.Background(), fake.ConnString(), esdb.WithLogger(slog.New(slog.DiscardHandler)))
+			if err != nil {
+				t.Fatal(err)
+			}
 			t.Cleanup(func() { _ = s.Close() })
 			return s
 		}},
