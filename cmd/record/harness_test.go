@@ -100,6 +100,8 @@ type app struct {
 	backend string
 	svc     *Service
 	srv     *httptest.Server
+	// fake is the EventStoreDB node of an "esdb" app.
+	fake *esdbfake.Server
 	// stopRunner stops the projection runner (before a rebuild by another
 	// process, as an operator would).
 	stopRunner func()
@@ -112,11 +114,12 @@ func startApp(t *testing.T, backend string) *app {
 	t.Helper()
 	pool := pgtest.New(t)
 	var store eventstore.Store
+	var fake *esdbfake.Server
 	switch backend {
 	case "postgres":
 		store = postgres.New(pool)
 	case "esdb":
-		fake := esdbfake.Start(t)
+		fake = esdbfake.Start(t)
 		s, err := esdb.New(context.Background(), fake.ConnString())
 		if err != nil {
 			t.Fatalf("esdb: %v", err)
@@ -158,7 +161,7 @@ func startApp(t *testing.T, backend string) *app {
 		stop()
 		store.Close()
 	})
-	return &app{t: t, backend: backend, svc: svc, srv: srv, stopRunner: stop}
+	return &app{t: t, backend: backend, svc: svc, srv: srv, stopRunner: stop, fake: fake}
 }
 
 // client is one logged-in user.

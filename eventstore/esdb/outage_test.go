@@ -66,6 +66,10 @@ func TestOutageLeavesNoGoroutines(t *testing.T) {
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		peak = max(peak, runtime.NumGoroutine())
 	}
+	// Whether refused by the breaker or by the network, the port's word.
+	if _, err := s.ReadStream(ctx, stream, eventstore.ReadOptions{}); !errors.Is(err, eventstore.ErrUnavailable) {
+		t.Errorf("read with the node down: %v, want ErrUnavailable", err)
+	}
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}

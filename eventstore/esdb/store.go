@@ -311,7 +311,12 @@ func supervise[T any](s *Store, ctx context.Context, op string, fn func(ctx cont
 			}
 		}()
 		v, err := fn(opCtx, h.c, beat)
-		s.breaker.done(probe, classify(opCtx, err))
+		o := classify(opCtx, err)
+		s.breaker.done(probe, o)
+		if o == trouble {
+			// The port's word for "the node did not answer".
+			err = fmt.Errorf("%w: %w", eventstore.ErrUnavailable, err)
+		}
 		done <- result{v, err}
 	}()
 	timer := time.NewTimer(s.cfg.opTimeout)
