@@ -38,6 +38,8 @@ func TestBrowserCityProvinceStory(t *testing.T) {
 	city.open("/admin/projects/new")
 	city.see("无权访问")
 	city.open("/admin/stats")
+	city.fill("培训项目", "2026 2026年省培计划初中骨干教师培训")
+	city.click("查看")
 	if got := rowCells(city, "河北省石家庄市桥西区"); strings.Join(got, "|") != "河北省石家庄市桥西区|1|0|0|0|0|0" {
 		t.Fatalf("the city's statistics of 桥西区: %q", got)
 	}
@@ -57,6 +59,8 @@ func TestBrowserCityProvinceStory(t *testing.T) {
 	prov.click("批量通过")
 	prov.see("已通过 1 条", "暂无待审核的推荐")
 	prov.open("/admin/stats")
+	prov.fill("培训项目", "2026 2026年省培计划初中骨干教师培训")
+	prov.click("查看")
 	if got := rowCells(prov, "河北省石家庄市桥西区"); strings.Join(got, "|") != "河北省石家庄市桥西区|1|1|0|0|0|0" {
 		t.Fatalf("the province's statistics of 桥西区 after approval: %q", got)
 	}

@@ -843,8 +843,10 @@ func testCountyProjectEndToEnd(t *testing.T, backend string) {
 		} `json:"not_started"`
 	}
 	p.teacher(4).must(200, "GET", "/api/v1/me/trainings", nil).json(t, &lists)
+	// Cancelling withdrew the enrollment with the project's reason: a sixth
+	// step, 撤销推荐.
 	if len(lists.NotStarted) != 1 || lists.NotStarted[0].ProjectStatus != "cancelled" || lists.NotStarted[0].CancelReason != "经费未落实" ||
-		lists.NotStarted[0].Stage != "approved" || len(lists.NotStarted[0].Steps) != 5 {
+		lists.NotStarted[0].Stage != "withdrawn" || len(lists.NotStarted[0].Steps) != 6 || lists.NotStarted[0].Steps[5].Label != "撤销推荐" {
 		t.Fatalf("cancelled project in the personal space: %+v", lists)
 	}
 }
