@@ -109,9 +109,19 @@ func creditJurisdiction(r *http.Request, actor access.Actor) (string, error) {
 	if actor.Role == access.RoleTeacher || actor.Role == access.RoleInstitution || actor.Jurisdiction == "" {
 		return "", fmt.Errorf("listing by region: %w", access.ErrForbidden)
 	}
-	want := r.URL.Query().Get("county")
-	if want == "" {
-		want = r.URL.Query().Get("region")
+	// One rule with /teachers and /accounts: whichever name the region is
+	// asked under, a region outside the caller's jurisdiction is a 403,
+	// never quietly the caller's own.
+	want := ""
+	for _, name := range []string{"jurisdiction", "county", "region"} {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			continue
+		}
+		if want != "" && v != want {
+			return "", badRequest("conflicting_region", "jurisdiction、county、region 只能指定同一个区域")
+		}
+		want = v
 	}
 	if want == "" {
 		return actor.Jurisdiction, nil

@@ -88,3 +88,24 @@ func testAPIClientDetails(t *testing.T, backend string) {
 		t.Fatalf("2 MB JSON with an Idempotency-Key: %d", r.Status)
 	}
 }
+
+// A region outside the caller's jurisdiction is refused on every list,
+// whatever the parameter is called; none quietly answers with the
+// caller's own region.
+func TestForeignRegionParametersAre403Everywhere(t *testing.T) {
+	a := demoApp(t)
+	changan := a.login("changan_admin", DemoPassword, "Changan#2026")
+	for _, path := range []string{"/teachers", "/accounts", "/registration/checks", "/registration/status", "/appraisals", "/appraisal-uploads"} {
+		for _, param := range []string{"jurisdiction", "county", "region"} {
+			if path == "/teachers" || path == "/accounts" {
+				if param != "jurisdiction" {
+					continue
+				}
+			}
+			r := changan.do("GET", "/api/v1"+path+"?"+param+"=130104", nil)
+			if r.Status != http.StatusForbidden {
+				t.Errorf("GET %s?%s=130104 as the 130102 admin: %d, want 403", path, param, r.Status)
+			}
+		}
+	}
+}
