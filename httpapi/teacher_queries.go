@@ -278,9 +278,21 @@ func (a *TeacherReadArea) keyFieldAudit(w http.ResponseWriter, r *http.Request) 
 		f.Limit, f.Offset = 0, 0
 		return a.Q.WriteKeyFieldAuditCSV(r.Context(), w, f)
 	}
+	reveal := r.URL.Query().Get("reveal") == "true"
+	if reveal && !commands.RevealsPersonalData(actor) {
+		return fmt.Errorf("%w: %s may not reveal personal data", access.ErrForbidden, actor.Role)
+	}
 	p, err := a.Q.KeyFieldAudit(r.Context(), f)
 	if err != nil {
 		return err
+	}
+	if reveal {
+		// Old and new ID numbers go out whole only on request, to a role
+		// that may see them, and every such reveal is recorded.
+		for i := range p.Entries {
+			p.Entries[i].OldValue, p.Entries[i].NewValue = p.Entries[i].OldValue.Reveal(), p.Entries[i].NewValue.Reveal()
+		}
+		a.s.Audit(r, commands.ActionRevealPersonal, "key-field-audit:"+juris, fmt.Sprintf("%d entries, field %q", len(p.Entries), f.Field))
 	}
 	writeJSON(w, http.StatusOK, p)
 	return nil
@@ -289,10 +301,12 @@ func (a *TeacherReadArea) keyFieldAudit(w http.ResponseWriter, r *http.Request) 
 // securityAudit is for auditors: logins, lockouts, password changes and
 // reveals of personal data.
 func (a *TeacherReadArea) securityAudit(w http.ResponseWriter, r *http.Request) error {
-	if ActorOf(r).Role != access.RoleAuditor {
+	actor := ActorOf(r)
+	if actor.Role != access.RoleAuditor || actor.Jurisdiction == "" {
 		return fmt.Errorf("%w: the security audit is for auditors", access.ErrForbidden)
 	}
-	f := commands.SecurityFilter{Action: r.URL.Query().Get("action"), Subject: r.URL.Query().Get("subject")}
+	// An auditor sees the entries of its own jurisdiction.
+	f := commands.SecurityFilter{Action: r.URL.Query().Get("action"), Subject: r.URL.Query().Get("subject"), Region: actor.Jurisdiction}
 	var err error
 	if f.AccountID, err = optUUID(r, "account_id"); err != nil {
 		return err
@@ -310,7 +324,16 @@ func (a *TeacherReadArea) securityAudit(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	// A teacher's login is an ID number: it goes out masked by its type.
+	type entry struct {
+		commands.SecurityEntry
+		Login ident.Masked `json:"login"`
+	}
+	out := make([]entry, len(items))
+	for i, e := range items {
+		out[i] = entry{SecurityEntry: e, Login: ident.NewMasked(ident.FieldLogin, e.Login)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil
 }
 

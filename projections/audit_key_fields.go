@@ -13,6 +13,7 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/domain/teacher"
 )
 
@@ -236,28 +237,28 @@ type AuditFilter struct {
 // AuditEntry is one key-field change. Values are in full; the CSV export
 // masks ID numbers.
 type AuditEntry struct {
-	EventID           uuid.UUID  `json:"event_id"`
-	EventType         string     `json:"event_type"`
-	TeacherID         uuid.UUID  `json:"teacher_id"`
-	Revision          uint64     `json:"revision"`
-	TeacherName       string     `json:"teacher_name"`
-	County            string     `json:"county"`
-	CountyAfter       string     `json:"county_after"`
-	Field             string     `json:"field"`
-	FieldLabel        string     `json:"field_label"`
-	OldValue          string     `json:"old_value"`
-	NewValue          string     `json:"new_value"`
-	OldLabel          string     `json:"old_label,omitempty"`
-	NewLabel          string     `json:"new_label,omitempty"`
-	Reason            string     `json:"reason"`
-	CorrectionID      *uuid.UUID `json:"correction_id,omitempty"`
-	TransferID        *uuid.UUID `json:"transfer_id,omitempty"`
-	ActorID           uuid.UUID  `json:"actor_id"`
-	ActorName         string     `json:"actor_name"`
-	ActorRole         string     `json:"actor_role"`
-	ActorRoleLabel    string     `json:"actor_role_label"`
-	ActorJurisdiction string     `json:"actor_jurisdiction"`
-	OccurredAt        time.Time  `json:"occurred_at"`
+	EventID           uuid.UUID    `json:"event_id"`
+	EventType         string       `json:"event_type"`
+	TeacherID         uuid.UUID    `json:"teacher_id"`
+	Revision          uint64       `json:"revision"`
+	TeacherName       string       `json:"teacher_name"`
+	County            string       `json:"county"`
+	CountyAfter       string       `json:"county_after"`
+	Field             string       `json:"field"`
+	FieldLabel        string       `json:"field_label"`
+	OldValue          ident.Masked `json:"old_value"` // masked by the field's type unless revealed
+	NewValue          ident.Masked `json:"new_value"`
+	OldLabel          string       `json:"old_label,omitempty"`
+	NewLabel          string       `json:"new_label,omitempty"`
+	Reason            string       `json:"reason"`
+	CorrectionID      *uuid.UUID   `json:"correction_id,omitempty"`
+	TransferID        *uuid.UUID   `json:"transfer_id,omitempty"`
+	ActorID           uuid.UUID    `json:"actor_id"`
+	ActorName         string       `json:"actor_name"`
+	ActorRole         string       `json:"actor_role"`
+	ActorRoleLabel    string       `json:"actor_role_label"`
+	ActorJurisdiction string       `json:"actor_jurisdiction"`
+	OccurredAt        time.Time    `json:"occurred_at"`
 }
 
 // AuditPage is one page of audit rows and the number of all matches.
@@ -316,9 +317,11 @@ const auditOrder = ` ORDER BY occurred_at, teacher_id, revision, seq`
 func scanAudit(rows pgx.Rows) (AuditEntry, error) {
 	var a AuditEntry
 	var rev int64
+	var oldValue, newValue string
 	err := rows.Scan(&a.EventID, &a.EventType, &a.TeacherID, &rev, &a.TeacherName, &a.County, &a.CountyAfter,
-		&a.Field, &a.FieldLabel, &a.OldValue, &a.NewValue, &a.OldLabel, &a.NewLabel, &a.Reason,
+		&a.Field, &a.FieldLabel, &oldValue, &newValue, &a.OldLabel, &a.NewLabel, &a.Reason,
 		&a.CorrectionID, &a.TransferID, &a.ActorID, &a.ActorName, &a.ActorRole, &a.ActorJurisdiction, &a.OccurredAt)
+	a.OldValue, a.NewValue = ident.NewMasked(a.Field, oldValue), ident.NewMasked(a.Field, newValue)
 	a.Revision = uint64(rev)
 	a.OccurredAt = a.OccurredAt.UTC()
 	a.ActorRoleLabel = access.Role(a.ActorRole).Label()

@@ -575,12 +575,12 @@ func (s *scenario) checkAudit(ctx context.Context, t *testing.T) {
 		t.Errorf("T1 audit = %v (total %d), want %v", got, p.Total, want)
 	}
 	reg := p.Entries[2]
-	if reg.Field != "id_number" || reg.OldValue != "" || reg.NewValue != s.prof["T1"].IDNumber || reg.FieldLabel != "身份证件号码" ||
+	if reg.Field != "id_number" || reg.OldValue.Raw() != "" || reg.NewValue.Raw() != s.prof["T1"].IDNumber || reg.FieldLabel != "身份证件号码" ||
 		reg.ActorName != "管理员130102" || reg.EventType != teacher.TypeRegistered {
 		t.Errorf("registration row = %+v", reg)
 	}
 	fix := p.Entries[len(registeredKeyFields)]
-	if fix.OldValue != "张伟" || fix.NewValue != "张玮" || fix.Reason != "与身份证不一致" || fix.ActorRole != "county_admin" ||
+	if fix.OldValue.Raw() != "张伟" || fix.NewValue.Raw() != "张玮" || fix.Reason != "与身份证不一致" || fix.ActorRole != "county_admin" ||
 		fix.ActorRoleLabel != "区县管理员" || fix.ActorJurisdiction != "130102" || !fix.OccurredAt.Equal(s.t1NameFixedAt) {
 		t.Errorf("name correction row = %+v", fix)
 	}
@@ -594,7 +594,7 @@ func (s *scenario) checkAudit(ctx context.Context, t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(p.Entries) != 2 || p.Entries[1].CorrectionID == nil || *p.Entries[1].CorrectionID != s.t2CorrectionID ||
-		p.Entries[1].NewValue != "20121302122000002" {
+		p.Entries[1].NewValue.Raw() != "20121302122000002" {
 		t.Errorf("T2 certificate rows = %+v", p.Entries)
 	}
 
@@ -612,7 +612,7 @@ func (s *scenario) checkAudit(ctx context.Context, t *testing.T) {
 			t.Errorf("transfer row = %+v", e)
 		}
 	}
-	if p.Entries[0].OldValue != "130102" || p.Entries[0].NewValue != "130104" || p.Entries[1].NewLabel != s.units["U3"].name {
+	if p.Entries[0].OldValue.Raw() != "130102" || p.Entries[0].NewValue.Raw() != "130104" || p.Entries[1].NewLabel != s.units["U3"].name {
 		t.Errorf("transfer values = %+v", p.Entries)
 	}
 	p, err = s.q.KeyFieldAudit(ctx, AuditFilter{Jurisdiction: "130102", From: s.t5AcceptedAt})
@@ -1195,7 +1195,7 @@ func TestTeacherProfileMatchesAggregate(t *testing.T) {
 	var changes []string
 	for _, e := range p.Entries {
 		if e.EventType == teacher.TypeKeyFieldCorrected {
-			changes = append(changes, e.Field+"="+e.NewValue)
+			changes = append(changes, e.Field+"="+e.NewValue.Raw())
 		}
 	}
 	if want := []string{"id_number=" + newID, "birth_date=1992-04-05", "name=孙莉"}; !slices.Equal(changes, want) {

@@ -109,3 +109,58 @@ func TestForeignRegionParametersAre403Everywhere(t *testing.T) {
 		}
 	}
 }
+
+// The audit endpoints mask personal data by its type: the key-field trail
+// shows ID numbers masked unless a role that may asks for a reveal, which
+// is recorded; the security audit shows a county's auditor its county only,
+// with teachers' logins (ID numbers) masked.
+func TestAuditEndpointsMaskByTypeAndKeepToTheJurisdiction(t *testing.T) {
+	a := demoApp(t)
+	wangID := demoID("13010219800515011")
+	city := a.login("sjz_admin", DemoPassword, "Sjz#2026aa")
+	body := string(city.must(200, "GET", "/api/v1/audit/key-field-changes?field=id_number", nil).Body)
+	if !strings.Contains(body, ident.MaskID(wangID)) || strings.Contains(body, wangID) {
+		t.Fatalf("the city's key-field trail of ID numbers is not masked: %.400s", body)
+	}
+	if r := city.do("GET", "/api/v1/audit/key-field-changes?field=id_number&reveal=true", nil); r.Status != http.StatusForbidden {
+		t.Fatalf("a city admin revealed ID numbers: %d", r.Status)
+	}
+	county := a.login("changan_admin", DemoPassword, "Changan#2026")
+	if body := string(county.must(200, "GET", "/api/v1/audit/key-field-changes?field=id_number&reveal=true", nil).Body); !strings.Contains(body, wangID) {
+		t.Fatalf("a county admin's reveal shows no full ID number: %.400s", body)
+	}
+	var reveals int
+	if err := a.svc.Pool.QueryRow(context.Background(), `SELECT count(*) FROM security_audit
+		WHERE action = 'reveal_personal_data' AND subject LIKE 'key-field-audit:%' AND login = 'changan_admin'`).Scan(&reveals); err != nil || reveals != 1 {
+		t.Fatalf("reveals recorded: %d %v", reveals, err)
+	}
+
+	// Logins of 长安区 (a teacher's and its admin's) and of 桥西区.
+	a.login(wangID, commands.InitialPassword(wangID), "Jianguo#2026")
+	a.login("qiaoxi_admin", DemoPassword, "Qiaoxi#2026a")
+	prov := a.login("hb_admin", DemoPassword, "Hebei#2026a")
+	prov.must(201, "POST", "/api/v1/accounts", map[string]string{"login": "qx_auditor", "role": "auditor", "jurisdiction": "130104", "display_name": "桥西区审计员"})
+	var created struct {
+		InitialPassword string `json:"initial_password"`
+	}
+	r := prov.do("POST", "/api/v1/accounts", map[string]string{"login": "ca_auditor", "role": "auditor", "jurisdiction": "130102", "display_name": "长安区审计员"})
+	r.json(t, &created)
+	auditor := a.login("ca_auditor", created.InitialPassword, "Auditor#2026")
+	var got struct {
+		Items []struct {
+			Login  string `json:"login"`
+			Region string `json:"region"`
+		} `json:"items"`
+	}
+	auditor.must(200, "GET", "/api/v1/audit/security", nil).json(t, &got)
+	seen := map[string]bool{}
+	for _, e := range got.Items {
+		if !strings.HasPrefix(e.Region, "130102") {
+			t.Errorf("the 长安区 auditor sees an entry of region %q (%s)", e.Region, e.Login)
+		}
+		seen[e.Login] = true
+	}
+	if !seen["changan_admin"] || !seen[ident.MaskID(wangID)] || seen[wangID] || seen["qiaoxi_admin"] {
+		t.Fatalf("the 长安区 auditor's view: %v", seen)
+	}
+}

@@ -119,8 +119,8 @@ func (s *Section) keyFields(w http.ResponseWriter, r *http.Request) {
 	d.Total = res.Total
 	for _, e := range res.Entries {
 		row := keyFieldRow{AuditEntry: e, Kind: projections.AuditKind(e.EventType),
-			Old:      projections.AuditValue(e.Field, e.OldValue, e.OldLabel),
-			New:      projections.AuditValue(e.Field, e.NewValue, e.NewLabel),
+			Old:      projections.AuditValue(e.Field, e.OldValue.Raw(), e.OldLabel),
+			New:      projections.AuditValue(e.Field, e.NewValue.Raw(), e.NewLabel),
 			Counties: s.k.Regions.Name(e.County)}
 		if e.CountyAfter != e.County {
 			row.Counties += " → " + s.k.Regions.Name(e.CountyAfter)

@@ -77,8 +77,9 @@ func (s *Section) security(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One row more than a page tells whether there is a next page.
+	// An auditor sees the entries of its own jurisdiction.
 	items, err := s.Security.List(r.Context(), commands.SecurityFilter{Action: d.Query.Get("action"), Login: d.Query.Get("login"),
-		From: from, To: to, Limit: pageSize + 1, Offset: d.Offset})
+		From: from, To: to, Limit: pageSize + 1, Offset: d.Offset, Region: web.Principal(r).Jurisdiction})
 	if err != nil {
 		s.k.Fail(w, r, err)
 		return
