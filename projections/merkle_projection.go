@@ -46,8 +46,7 @@ type merkleTx struct {
 	ahead   []eventstore.RecordedEvent
 	// Leaves and hashes added but not written yet, and the head they
 	// lead to: written together (flush), so the stored tree is always
-	// whole. What a transaction commits unwritten is simply added again
-	// by the next one, which starts from the stored head.
+	// whole.
 	leafRows, hashRows [][]any
 	stored             int64 // size of the stored tree
 }
@@ -125,12 +124,10 @@ func (p *MerkleProjection) apply(ctx context.Context, tx pgx.Tx, env event.Envel
 		if !c.covered[key] {
 			continue
 		}
-		// Write when the event is the last one read (the end of a batch,
-		// or of the feed), or when much is waiting.
-		if len(c.ahead) == 0 || len(c.leafRows) >= 2000 {
-			return c.flush(ctx)
-		}
-		return nil
+		// Written at once: the runner may commit after any event, and the
+		// stored tree must then reach the checkpoint (read-your-writes
+		// holds for digests and proofs too).
+		return c.flush(ctx)
 	}
 }
 
@@ -225,38 +222,49 @@ func (c *merkleTx) add(recs []eventstore.RecordedEvent) error {
 	return nil
 }
 
-// flush writes the leaves added and the new head.
+// flush writes the leaves added and the new head: after a few events (the
+// live path) in one round trip, after many with COPY.
 func (c *merkleTx) flush(ctx context.Context) error {
 	if c.size == c.stored {
 		return nil
 	}
-	if _, err := c.tx.CopyFrom(ctx, pgx.Identifier{"merkle_leaves"},
-		[]string{"idx", "stream", "revision", "event_id", "pos_commit", "pos_prepare"}, pgx.CopyFromRows(c.leafRows)); err != nil {
-		return fmt.Errorf("store leaves: %w", err)
-	}
-	if _, err := c.tx.CopyFrom(ctx, pgx.Identifier{"merkle_hashes"}, []string{"idx", "hash"}, pgx.CopyFromRows(c.hashRows)); err != nil {
-		return fmt.Errorf("store tree hashes: %w", err)
-	}
-	c.leafRows, c.hashRows = c.leafRows[:0], c.hashRows[:0]
-	if err := c.saveState(ctx); err != nil {
-		return err
-	}
-	c.stored = c.size
-	return nil
-}
-
-func (c *merkleTx) saveState(ctx context.Context) error {
 	root, err := tlog.TreeHash(c.size, c)
 	if err != nil {
 		return fmt.Errorf("root: %w", err)
 	}
-	_, err = c.tx.Exec(ctx, `
-		INSERT INTO merkle_state (id, size, root, pos_commit, pos_prepare) VALUES (1, $1, $2, $3, $4)
+	b := &pgx.Batch{}
+	if len(c.leafRows) > 64 {
+		if _, err := c.tx.CopyFrom(ctx, pgx.Identifier{"merkle_leaves"},
+			[]string{"idx", "stream", "revision", "event_id", "pos_commit", "pos_prepare"}, pgx.CopyFromRows(c.leafRows)); err != nil {
+			return fmt.Errorf("store leaves: %w", err)
+		}
+		if _, err := c.tx.CopyFrom(ctx, pgx.Identifier{"merkle_hashes"}, []string{"idx", "hash"}, pgx.CopyFromRows(c.hashRows)); err != nil {
+			return fmt.Errorf("store tree hashes: %w", err)
+		}
+	} else {
+		cols := make([][]any, 6)
+		for _, r := range c.leafRows {
+			for i := range cols {
+				cols[i] = append(cols[i], r[i])
+			}
+		}
+		b.Queue(`INSERT INTO merkle_leaves (idx, stream, revision, event_id, pos_commit, pos_prepare)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::bigint[], $6::bigint[])`,
+			cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])
+		var hidx, hval []any
+		for _, r := range c.hashRows {
+			hidx, hval = append(hidx, r[0]), append(hval, r[1])
+		}
+		b.Queue(`INSERT INTO merkle_hashes (idx, hash) SELECT * FROM unnest($1::bigint[], $2::bytea[])`, hidx, hval)
+	}
+	b.Queue(`INSERT INTO merkle_state (id, size, root, pos_commit, pos_prepare) VALUES (1, $1, $2, $3, $4)
 		ON CONFLICT (id) DO UPDATE SET size = $1, root = $2, pos_commit = $3, pos_prepare = $4`,
 		c.size, root[:], int64(c.pos.Commit), int64(c.pos.Prepare))
-	if err != nil {
-		return fmt.Errorf("store state: %w", err)
+	if err := c.tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("store tree: %w", err)
 	}
+	c.leafRows, c.hashRows = c.leafRows[:0], c.hashRows[:0]
+	c.stored = c.size
 	return nil
 }
 

@@ -130,6 +130,7 @@ func startApp(t *testing.T, backend string) *app {
 	}
 	cfg := ConfigFromEnv()
 	cfg.BcryptCost = 4
+	cfg.DataDir = t.TempDir() // signing keys are created there at first use
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("E2E_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
