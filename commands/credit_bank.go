@@ -35,7 +35,13 @@ func (h *Handlers) SubmitBankRequest(ctx context.Context, actor access.Actor, s 
 	s.County, s.At, s.Today = t.County(), now.UTC(), ChinaDate(now)
 	id := h.newID(ctx, actor, "creditbank")
 	r, res, err := Update(ctx, h.Repo, credit.BankStreamName(id), func() *credit.Request { return credit.NewRequest(id) }, true,
-		h.write(ctx, actor), func(r *credit.Request) error { return r.Submit(actor, s) })
+		h.write(ctx, actor), func(r *credit.Request) error {
+			if err := r.Submit(actor, s); err != nil {
+				return err
+			}
+			// Decided: the evidence must be files the requester uploaded.
+			return h.ownFiles(ctx, actor, false, "evidence", s.Evidence...)
+		})
 	if err != nil {
 		return Result{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -48,6 +49,17 @@ func (s *FileStore) Put(ctx context.Context, actor access.Actor, kind, name, con
 	sum := sha256.Sum256(data)
 	ref := file.FileRef{SHA256: hex.EncodeToString(sum[:]), Name: name, Size: int64(len(data)), ContentType: contentType}
 	if kind == FileAttachment {
+		// The type is what the bytes are, not what the name or the
+		// client says; a declared type that disagrees is refused.
+		sniffed, err := file.Sniff(data)
+		if err != nil {
+			return file.FileRef{}, err
+		}
+		if declared := strings.TrimSpace(strings.Split(contentType, ";")[0]); declared != "" && declared != sniffed &&
+			declared != "application/octet-stream" {
+			return file.FileRef{}, domain.Invalid("file", "文件内容与声明的类型不符")
+		}
+		ref.ContentType, contentType = sniffed, sniffed
 		if errs := file.ValidateFile("file", ref); len(errs) > 0 {
 			return file.FileRef{}, &domain.ValidationError{Fields: errs}
 		}
@@ -131,4 +143,54 @@ func (s *FileStore) Has(ctx context.Context, refs ...file.FileRef) error {
 		}
 	}
 	return v.Err()
+}
+
+// Owned is Has for files the actor must have uploaded itself (credit-bank
+// evidence, an achievement's file, a photo): a hash someone else uploaded
+// is answered like one never uploaded. With images, every file must be a
+// JPEG or PNG.
+func (s *FileStore) Owned(ctx context.Context, actor access.Actor, images bool, refs ...file.FileRef) error {
+	v := &domain.ValidationError{}
+	for i, r := range refs {
+		var size int64
+		var ctype string
+		err := s.pool.QueryRow(ctx, `SELECT f.size, f.content_type FROM credit_files f
+			JOIN credit_file_uploaders u ON u.sha256 = f.sha256 AND u.account_id = $2
+			WHERE f.sha256 = $1`, r.SHA256, actor.UserID).Scan(&size, &ctype)
+		field := fmt.Sprintf("files[%d]", i)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			v.Add(field+".sha256", "文件尚未上传（须是您本人上传的文件）")
+		case err != nil:
+			return fmt.Errorf("files: %w", err)
+		case r.Size != 0 && size != r.Size:
+			v.Add(field+".size", "文件大小与已上传的文件不符")
+		case r.ContentType != "" && r.ContentType != ctype:
+			v.Add(field+".content_type", "文件类型与已上传的文件不符")
+		case images && !file.IsImage(ctype):
+			v.Add(field+".content_type", "须为JPG或PNG图片")
+		}
+	}
+	return v.Err()
+}
+
+// ownFiles checks, after a decision, that the files a command records are
+// the actor's own uploads (and images where asked), naming field.
+func (h *Handlers) ownFiles(ctx context.Context, actor access.Actor, images bool, field string, refs ...file.FileRef) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	if h.Files == nil {
+		return domain.Invalid(field, "无法核对上传的文件")
+	}
+	if err := h.Files.Owned(ctx, actor, images, refs...); err != nil {
+		var v *domain.ValidationError
+		if errors.As(err, &v) {
+			for i := range v.Fields {
+				v.Fields[i].Field = field + strings.TrimPrefix(v.Fields[i].Field, "files")
+			}
+		}
+		return err
+	}
+	return nil
 }

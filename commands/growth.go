@@ -52,16 +52,34 @@ func (h *Handlers) RemoveHonor(ctx context.Context, actor access.Actor, teacherI
 // already be in the file store (the HTTP layer checks).
 func (h *Handlers) AddAchievement(ctx context.Context, actor access.Actor, teacherID uuid.UUID, a growth.Achievement) (Result, uuid.UUID, error) {
 	a.ID = h.newID(ctx, actor, "achievement")
-	res, err := h.updateGrowth(ctx, actor, teacherID, func(t *growth.Track) error { return t.AddAchievement(actor, a, h.Now().UTC()) })
+	res, err := h.updateGrowth(ctx, actor, teacherID, func(t *growth.Track) error {
+		if err := t.AddAchievement(actor, a, h.Now().UTC()); err != nil {
+			return err
+		}
+		return h.achievementFile(ctx, actor, a)
+	})
 	return res, a.ID, err
 }
 
 // EditAchievement replaces an achievement.
 func (h *Handlers) EditAchievement(ctx context.Context, actor access.Actor, teacherID uuid.UUID, a growth.Achievement) (Result, error) {
-	return h.updateGrowth(ctx, actor, teacherID, func(t *growth.Track) error { return t.EditAchievement(actor, a, h.Now().UTC()) })
+	return h.updateGrowth(ctx, actor, teacherID, func(t *growth.Track) error {
+		if err := t.EditAchievement(actor, a, h.Now().UTC()); err != nil {
+			return err
+		}
+		return h.achievementFile(ctx, actor, a)
+	})
 }
 
 // RemoveAchievement removes an achievement.
 func (h *Handlers) RemoveAchievement(ctx context.Context, actor access.Actor, teacherID, id uuid.UUID) (Result, error) {
 	return h.updateGrowth(ctx, actor, teacherID, func(t *growth.Track) error { return t.RemoveAchievement(actor, id, h.Now().UTC()) })
+}
+
+// achievementFile: an achievement's file must be one the teacher uploaded.
+func (h *Handlers) achievementFile(ctx context.Context, actor access.Actor, a growth.Achievement) error {
+	if a.File == nil {
+		return nil
+	}
+	return h.ownFiles(ctx, actor, false, "file", *a.File)
 }

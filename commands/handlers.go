@@ -21,6 +21,9 @@ type Deps struct {
 	Now     func() time.Time
 	// Notifier sends confirmation codes; nil logs them (no gateway).
 	Notifier Notifier
+	// Files checks that a photo a record points at is an image its actor
+	// uploaded; nil accepts none.
+	Files *FileStore
 }
 
 // Handlers holds one method per command, each in its own file.

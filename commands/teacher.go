@@ -6,8 +6,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/claim"
+	"github.com/hbte/record/domain/file"
 	"github.com/hbte/record/domain/institution"
 	"github.com/hbte/record/domain/teacher"
 	"github.com/hbte/record/domain/unit"
@@ -137,6 +139,9 @@ func (h *Handlers) plainWrite(ctx context.Context, actor access.Actor) Write {
 // change, made on the teacher's behalf, does not.
 func (h *Handlers) EditTeacher(ctx context.Context, actor access.Actor, id uuid.UUID, changes map[string]string, reason string, codes map[string]string) (Result, error) {
 	var confirm []string
+	if err := h.checkPhotos(ctx, actor, changes); err != nil {
+		return Result{}, err
+	}
 	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
 		before := t.Profile()
 		if err := t.EditOrdinary(actor, changes, reason, h.Now()); err != nil {
@@ -197,4 +202,19 @@ func (h *Handlers) WithdrawCorrection(ctx context.Context, actor access.Actor, i
 	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
 		return t.WithdrawCorrection(correctionID, actor, h.Now())
 	})
+}
+
+// checkPhotos: a certificate photo or avatar must name an image (JPEG or
+// PNG, by its bytes) that the acting user uploaded, not any hash.
+func (h *Handlers) checkPhotos(ctx context.Context, actor access.Actor, changes map[string]string) error {
+	for _, f := range []string{teacher.FieldCertificatePhoto, teacher.FieldAvatar} {
+		v, ok := changes[f]
+		if !ok || v == "" {
+			continue
+		}
+		if err := h.ownFiles(ctx, actor, true, f, file.FileRef{SHA256: v}); err != nil {
+			return domain.Invalid(f, "须是本人上传的JPG或PNG图片")
+		}
+	}
+	return nil
 }

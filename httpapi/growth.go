@@ -13,8 +13,7 @@ import (
 // GrowthArea is the teacher's growth track: honors and teaching
 // achievements, entered by the teacher, with files from the file store.
 type GrowthArea struct {
-	Cmd   *commands.Handlers
-	Files *commands.FileStore
+	Cmd *commands.Handlers
 }
 
 func (a *GrowthArea) Routes(s *Server, r chi.Router) {
@@ -115,13 +114,6 @@ func (a *GrowthArea) removeHonor(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (a *GrowthArea) checkFile(r *http.Request, ach growth.Achievement) error {
-	if ach.File == nil {
-		return nil
-	}
-	return a.Files.Has(r.Context(), *ach.File)
-}
-
 func (a *GrowthArea) addAchievement(w http.ResponseWriter, r *http.Request) error {
 	id, err := PathID(r, "id")
 	if err != nil {
@@ -129,9 +121,6 @@ func (a *GrowthArea) addAchievement(w http.ResponseWriter, r *http.Request) erro
 	}
 	var ach growth.Achievement
 	if err := decode(w, r, &ach); err != nil {
-		return err
-	}
-	if err := a.checkFile(r, ach); err != nil {
 		return err
 	}
 	res, aid, err := a.Cmd.AddAchievement(r.Context(), ActorOf(r), id, ach)
@@ -157,9 +146,6 @@ func (a *GrowthArea) editAchievement(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	ach.ID = aid
-	if err := a.checkFile(r, ach); err != nil {
-		return err
-	}
 	res, err := a.Cmd.EditAchievement(r.Context(), ActorOf(r), id, ach)
 	if err != nil {
 		return err

@@ -103,7 +103,7 @@ func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Sto
 	s.Repo = commands.NewRepository(store, reg)
 	s.Creds = commands.NewCredentials(pool, cfg.BcryptCost, now)
 	s.Security = commands.NewSecurityLog(pool, now)
-	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now})
+	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now, Files: commands.NewFileStore(pool, now)})
 	s.Runner = projections.NewRunner(store, reg, pool, log, allProjections(s)...)
 	s.Teachers = projections.NewTeacherQueries(pool)
 	s.HTTP = httpapi.New(httpapi.Config{

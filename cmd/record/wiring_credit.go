@@ -35,7 +35,7 @@ func creditAreas(s *Service) []httpapi.Area {
 		&httpapi.CreditArea{Cmd: s.Handlers, Q: q, Files: files},
 		&httpapi.AppraisalArea{Cmd: s.Handlers, Q: q, Files: files},
 		&httpapi.RegistrationArea{Cmd: s.Handlers, Q: q},
-		&httpapi.GrowthArea{Cmd: s.Handlers, Files: files},
+		&httpapi.GrowthArea{Cmd: s.Handlers},
 		&httpapi.StudioArea{Cmd: s.Handlers, Q: q},
 	}
 }
