@@ -54,4 +54,6 @@ func Sniff(data []byte) (string, error) {
 }
 
 // IsImage reports whether a content type Sniff returns is an image.
-func IsImage(contentType string) bool { return contentType == "image/png" || contentType == "image/jpeg" }
+func IsImage(contentType string) bool {
+	return contentType == "image/png" || contentType == "image/jpeg"
+}
