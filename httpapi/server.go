@@ -92,7 +92,7 @@ func New(cfg Config) *Server {
 		}
 	}
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.checkQuery)
+		r.Use(s.checkQuery, exportDeadline)
 		r.Get("/openapi.yaml", serveOpenAPI)
 		r.Group(s.sessionRoutes)
 		for _, a := range cfg.Areas {

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -273,10 +274,10 @@ func (a *TeacherReadArea) keyFieldAudit(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	if q.Get("format") == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="key-field-audit.csv"`)
 		f.Limit, f.Offset = 0, 0
-		return a.Q.WriteKeyFieldAuditCSV(r.Context(), w, f)
+		return spool(w, "text/csv; charset=utf-8", "key-field-audit.csv", func(out io.Writer) error {
+			return a.Q.WriteKeyFieldAuditCSV(r.Context(), out, f)
+		})
 	}
 	reveal := r.URL.Query().Get("reveal") == "true"
 	if reveal && !commands.RevealsPersonalData(actor) {

@@ -118,7 +118,7 @@ func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Sto
 // down gracefully: HTTP drains first (in-flight requests may still wait for
 // the read models), then the projections stop.
 func (s *Service) Serve(ctx context.Context) error {
-	srv := &http.Server{Addr: s.Cfg.HTTPAddr, Handler: s.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := NewHTTPServer(s.Cfg.HTTPAddr, s.Handler)
 	runnerCtx, stopRunner := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRunner()
 	g, gctx := errgroup.WithContext(ctx)
@@ -169,6 +169,16 @@ func (s *Service) ready(ctx context.Context) error {
 		return errors.New("projections stalled: " + msg)
 	}
 	return nil
+}
+
+// NewHTTPServer bounds every connection: headers in 10 s, a request body
+// (uploads of up to 32 MB included) in 2 minutes, an answer in 2 minutes
+// (downloads extend their own deadline, httpapi.ExportWriteTimeout), an
+// idle keep-alive connection 2 minutes. A client that stops reading cannot
+// hold a handler, and with it a database connection, for longer.
+func NewHTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }
 
 // Rebuild drops and replays one projection, or all.
