@@ -9,6 +9,7 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/account"
+	"github.com/hbte/record/domain/claim"
 	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/domain/teacher"
 )
@@ -55,6 +56,18 @@ func (h *Handlers) RegisterTeacher(ctx context.Context, actor access.Actor, cmd 
 	if err != nil {
 		return Registered{}, err
 	}
+	// A certificate number already on another teacher's record is a
+	// warning, not a refusal: legacy data holds such errors, and the admin
+	// decides which record is wrong. A free number is claimed for this one.
+	if n := t.Profile().CertificateNumber; n != "" {
+		warn, err := h.certificateClaim(context.WithoutCancel(ctx), actor, n, id)
+		if err != nil {
+			return Registered{}, err
+		}
+		if warn != nil {
+			warnings = append(warnings, *warn)
+		}
+	}
 	// The teacher is stored: open the account even if the client has gone.
 	// Should this process die first, the AccountProcess opens it from the
 	// teacher.registered event.
@@ -87,4 +100,27 @@ func (h *Handlers) openTeacherAccount(ctx context.Context, actor access.Actor, t
 		}
 	}
 	return err
+}
+
+// ClaimCertificateNumber keeps track of which teacher holds a teacher
+// certificate number (a warning on duplicates, not a refusal).
+const ClaimCertificateNumber = "certificate_number"
+
+// certificateClaim takes the certificate number for teacher id, or says
+// whose record already holds it.
+func (h *Handlers) certificateClaim(ctx context.Context, actor access.Actor, number string, id uuid.UUID) (*ident.Warning, error) {
+	c := claim.New(ClaimCertificateNumber)
+	err := h.Repo.Load(ctx, claim.StreamName(ClaimCertificateNumber, number), c)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return nil, err
+	}
+	if owner := c.Owner(); owner != uuid.Nil && owner != id {
+		if exists, err := h.claimOwnerExists(ctx, ClaimIDNumber, owner); err != nil || exists {
+			return &ident.Warning{Field: ident.FieldCertificateNumber, Reason: "该教师资格证号码已登记在另一名教师名下，请核对两条记录"}, err
+		}
+	}
+	if err := h.claim(ctx, actor, ClaimCertificateNumber, number, id); err != nil && !errors.Is(err, claim.ErrTaken) {
+		return nil, err
+	}
+	return nil, nil
 }

@@ -164,3 +164,35 @@ func TestAuditEndpointsMaskByTypeAndKeepToTheJurisdiction(t *testing.T) {
 		t.Fatalf("the 长安区 auditor's view: %v", seen)
 	}
 }
+
+// Two teachers with one teacher-certificate number: the second
+// registration is accepted (legacy data holds such errors) with a warning
+// that names the field.
+func TestDuplicateCertificateNumberIsWarned(t *testing.T) {
+	a := demoApp(t)
+	admin := a.login("changan_admin", DemoPassword, "Changan#2026")
+	var units struct {
+		Units []struct {
+			ID string `json:"unit_id"`
+		} `json:"units"`
+	}
+	admin.must(200, "GET", "/api/v1/units", nil).json(t, &units)
+	register := func(first17, name string) []string {
+		var out struct {
+			Warnings []struct{ Field, Reason string } `json:"warnings"`
+		}
+		admin.must(201, "POST", "/api/v1/teachers", map[string]any{"name": name, "id_type": "1", "id_number": demoID(first17),
+			"unit_id": units.Units[0].ID, "work_start": "2012-09", "certificate_type": "3", "certificate_number": "20121301031000888"}).json(t, &out)
+		var fields []string
+		for _, w := range out.Warnings {
+			fields = append(fields, w.Field)
+		}
+		return fields
+	}
+	if w := register("13010219870709031", "郑一"); len(w) != 0 {
+		t.Fatalf("the first holder of the number was warned: %v", w)
+	}
+	if w := register("13010219880810051", "郑二"); len(w) != 1 || w[0] != "certificate_number" {
+		t.Fatalf("the second holder: warnings %v, want certificate_number", w)
+	}
+}
