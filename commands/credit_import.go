@@ -139,7 +139,7 @@ func (h *Handlers) importCreditRow(ctx context.Context, actor access.Actor, syst
 	}
 	teacherID, err := h.TeacherByIDNumber(ctx, idNumber)
 	if errors.Is(err, domain.ErrNotFound) {
-		add("id_number", "系统中没有该证件号码的教师")
+		add("id_number", appraisal.NotInReach)
 		return errs, false, none, nil
 	}
 	if err != nil {
@@ -150,7 +150,8 @@ func (h *Handlers) importCreditRow(ctx context.Context, actor access.Actor, syst
 		return nil, false, none, err
 	}
 	if !actor.Covers(t.County()) {
-		add("id_number", "该教师不在本辖区")
+		// The same as a number nobody has (permission before state).
+		add("id_number", appraisal.NotInReach)
 		return errs, false, none, nil
 	}
 	if name := strings.TrimSpace(row.Name); name != strings.TrimSpace(t.Profile().Name) {

@@ -388,6 +388,10 @@ func (a *RegistrationArea) batchRow(r *http.Request, actor access.Actor, id uuid
 	return BatchCheck(r.Context(), a.Cmd, actor, id, at)
 }
 
+// NotInReach is the row of a teacher the caller may not check, and of an
+// ID number no teacher has: the two must not be told apart.
+const NotInReach = appraisal.NotInReach
+
 // BatchCheck is one teacher's row of a batch check: a teacher the check
 // cannot judge (no registration, outside the actor's jurisdiction, not yet
 // registered at the date) is a row that says so, not an error.
@@ -399,8 +403,9 @@ func BatchCheck(ctx context.Context, cmd *commands.Handlers, actor access.Actor,
 		row.OutcomeLabel = "无注册记录"
 		return row, nil
 	case errors.Is(err, access.ErrForbidden):
-		row.OutcomeLabel = "不在本辖区"
-		return row, nil
+		// Outside the caller's reach: the same row as for a teacher the
+		// system does not have, with nothing read from the record.
+		return BatchRow{OutcomeLabel: NotInReach, Reasons: []registration.Reason{}}, nil
 	case errors.Is(err, domain.ErrNotFound):
 		row.OutcomeLabel = "该时点尚无此教师"
 		return row, nil
@@ -494,14 +499,20 @@ func BatchCheckLine(ctx context.Context, cmd *commands.Handlers, actor access.Ac
 	id, err := cmd.TeacherByIDNumber(ctx, idNumber)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		row.OutcomeLabel = "系统中没有该证件号码的教师"
+		row.OutcomeLabel = NotInReach
 		return row, nil
 	case err != nil:
 		return row, err
 	}
-	if row, err = BatchCheck(ctx, cmd, actor, id, at); err != nil {
+	checked, err := BatchCheck(ctx, cmd, actor, id, at)
+	if err != nil {
 		return row, err
 	}
+	if checked.OutcomeLabel == NotInReach {
+		row.OutcomeLabel = NotInReach // as if the number were unknown: the line as uploaded
+		return row, nil
+	}
+	row = checked
 	row.Line = line.Line
 	if row.IDNumber == "" {
 		row.IDNumber = idNumber

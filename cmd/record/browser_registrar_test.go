@@ -112,11 +112,11 @@ func TestBrowserRegistrarStory(t *testing.T) {
 	p.click("上传并核查")
 	p.see("核查结果：名单 名单.csv")
 	p.seeIn("张伟", "合格")
-	p.seeIn("查无此人", "系统中没有该证件号码的教师")
+	p.seeIn("查无此人", "本辖区内没有该证件号码的教师")
 	p.seeIn("没填号码", "缺少证件号码")
 	p.see("第4行：身份证件号码不能为空")
 	_, csv = p.download("导出 CSV")
-	if body := string(csv); !strings.Contains(body, "张伟") || !strings.Contains(body, "系统中没有该证件号码的教师") || strings.Contains(body, zhangID) {
+	if body := string(csv); !strings.Contains(body, "张伟") || !strings.Contains(body, "本辖区内没有该证件号码的教师") || strings.Contains(body, zhangID) {
 		t.Fatalf("CSV export of the list:\n%s", body)
 	}
 

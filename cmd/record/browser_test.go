@@ -112,13 +112,22 @@ func (p *person) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 
 func eval[T any](p *person, js string) T {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
-	if err != nil {
-		p.fatalf("evaluate %s: %v", js, err)
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+		cancel()
+		if err == nil {
+			return v
+		}
+		// A page that is navigating has no document to evaluate in for a
+		// moment ("Inspected target navigated or closed", a destroyed
+		// execution context): ask again once the next page is there.
+		if time.Now().After(deadline) || !strings.Contains(err.Error(), "navigated") && !strings.Contains(err.Error(), "context") {
+			p.fatalf("evaluate %s: %v", js, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return v
 }
 
 func (p *person) fatalf(format string, args ...any) {

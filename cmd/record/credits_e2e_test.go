@@ -418,7 +418,7 @@ func testReRegistrationCasesThroughHTTP(t *testing.T, backend string) {
 		}
 		w.registrar.creditUpload(200, "/api/v1/registration/checks", "名单.csv", "text/csv", list).json(t, &items)
 		if len(items.Items) != 3 || items.Items[0].Outcome != "deferred" || items.Items[1].Outcome != "deferred" ||
-			items.Items[2].OutcomeLabel != "系统中没有该证件号码的教师" || items.Items[2].Line != 4 {
+			items.Items[2].OutcomeLabel != "本辖区内没有该证件号码的教师" || items.Items[2].Line != 4 {
 			t.Fatalf("list check: %+v", items.Items)
 		}
 		lx := w.registrar.creditUpload(200, "/api/v1/registration/checks?format=xlsx", "名单.csv", "text/csv", list)
@@ -430,14 +430,14 @@ func testReRegistrationCasesThroughHTTP(t *testing.T, backend string) {
 			t.Fatalf("county admin of 130104 checks 130102: %d", r.Status)
 		}
 		// A teacher of 130104 on the list of a 130104 admin is checked; one
-		// of 130102 is reported as outside, not checked.
+		// of 130102 is reported exactly like a number nobody has.
 		var q struct {
 			Items []struct {
 				OutcomeLabel string `json:"outcome_label"`
 			}
 		}
 		w.qiaoxi.creditUpload(200, "/api/v1/registration/checks", "名单.csv", "text/csv", cwCSV("身份证件号码", teachers[0].idNumber)).json(t, &q)
-		if len(q.Items) != 1 || q.Items[0].OutcomeLabel != "不在本辖区" {
+		if len(q.Items) != 1 || q.Items[0].OutcomeLabel != "本辖区内没有该证件号码的教师" {
 			t.Fatalf("list with a teacher outside: %+v", q.Items)
 		}
 	})

@@ -88,6 +88,10 @@ type Parsed struct {
 	Ethics    Ethics // KindEthics
 }
 
+// NotInReach is the row error for an ID number the uploader's county has
+// no teacher with, whether another county has one or nobody does.
+const NotInReach = "本辖区内没有该证件号码的教师"
+
 // NormalizeID is the form ID numbers are looked up by: trimmed, with a
 // lowercase check character x uppercased.
 func NormalizeID(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
@@ -116,13 +120,12 @@ func ValidateRow(ctx RowContext, n int, r Row, found *TeacherFacts) (Parsed, []d
 
 	if NormalizeID(r.IDNumber) == "" {
 		add("id_number", "请填写身份证件号码")
-	} else if found == nil {
-		add("id_number", "系统中没有该证件号码的教师")
+	} else if found == nil || !ctx.Uploader.Covers(found.County) {
+		// A teacher of another county reads exactly like a number nobody
+		// has: nothing of that record (name, unit) is compared or told.
+		add("id_number", NotInReach)
 	} else {
 		p.TeacherID, p.County = found.TeacherID, found.County
-		if !ctx.Uploader.Covers(found.County) {
-			add("id_number", "该教师不属于本区县")
-		}
 		if name := strings.TrimSpace(r.Name); name == "" {
 			add("name", "请填写姓名")
 		} else if name != strings.TrimSpace(found.Name) {
