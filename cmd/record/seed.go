@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hbte/record/commands"
+	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/account"
 	"github.com/hbte/record/domain/appraisal"
@@ -290,10 +291,25 @@ func (g *seeder) teacher(ctx context.Context, i int, admin access.Actor, units [
 	if _, err := t.Register(teacher.Registration{Profile: profile, Unit: u}, admin, regAt); err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
+	// The credentials and the account go first: the account process of a
+	// running service then finds them and does nothing (it would otherwise
+	// derive both from the registration, racing this writer).
+	accID := commands.TeacherAccountID(id)
+	err := g.s.Creds.CreateAccount(ctx, commands.Principal{AccountID: accID, Login: idNumber, Role: access.RoleTeacher,
+		TeacherID: id, DisplayName: name}, commands.InitialPassword(idNumber), true)
+	if err != nil && !errors.Is(err, domain.ErrDuplicate) { // a resumed seed
+		return fmt.Errorf("credentials: %w", err)
+	}
+	a := account.New(accID)
+	if err := a.Create(account.Creation{Login: idNumber, Role: access.RoleTeacher, TeacherID: id, TeacherCounty: u.County, DisplayName: name}, admin, regAt); err != nil {
+		return fmt.Errorf("account: %w", err)
+	}
+	if err := g.save(ctx, account.StreamName(accID), a, admin, regAt, key("account")); err != nil {
+		return fmt.Errorf("account: %w", err)
+	}
 	if err := g.save(ctx, teacher.StreamName(id), t, admin, regAt, key("register")); err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
-	accID := commands.TeacherAccountID(id)
 	self := access.Actor{UserID: accID, Role: access.RoleTeacher, Name: name, TeacherID: id}
 	editAt := regAt.AddDate(0, 1+rng.IntN(6), 0)
 	edits := map[string]string{"political_status": []string{"01", "03", "13"}[rng.IntN(3)]}
@@ -305,19 +321,6 @@ func (g *seeder) teacher(ctx context.Context, i int, admin access.Actor, units [
 	}
 	if err := g.save(ctx, teacher.StreamName(id), t, self, editAt, key("edit")); err != nil {
 		return fmt.Errorf("edit: %w", err)
-	}
-
-	a := account.New(accID)
-	if err := a.Create(account.Creation{Login: idNumber, Role: access.RoleTeacher, TeacherID: id, TeacherCounty: u.County, DisplayName: name}, admin, regAt); err != nil {
-		return fmt.Errorf("account: %w", err)
-	}
-	if err := g.save(ctx, account.StreamName(accID), a, admin, regAt, key("account")); err != nil {
-		return fmt.Errorf("account: %w", err)
-	}
-	err := g.s.Creds.CreateAccount(ctx, commands.Principal{AccountID: accID, Login: idNumber, Role: access.RoleTeacher,
-		TeacherID: id, DisplayName: name}, commands.InitialPassword(idNumber), true)
-	if err != nil {
-		return fmt.Errorf("credentials: %w", err)
 	}
 
 	l := credit.NewLedger(id)
