@@ -166,6 +166,7 @@ func (s *Server) Login(r *http.Request, login, password string) (commands.Princi
 	p, lockedNow, err := s.Creds.Authenticate(r.Context(), login, password)
 	entry := commands.SecurityEntry{AccountID: p.AccountID, Login: login, Role: string(p.Role), Action: commands.ActionLogin, Success: err == nil, IP: ip}
 	if err != nil {
+		s.Metrics.LoginFailed(lockedNow)
 		entry.Detail = err.Error()
 		if lockedNow {
 			s.audit(r, commands.SecurityEntry{AccountID: p.AccountID, Login: login, Role: string(p.Role), Action: commands.ActionAccountLocked, Success: true, IP: ip, Detail: err.Error()})

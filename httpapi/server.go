@@ -42,6 +42,8 @@ type Config struct {
 	MaxWait time.Duration
 	// Areas add their routes under /api/v1 (teachers, projects, credits, ...).
 	Areas []Area
+	// Metrics, if set, count login failures and lockouts (metrics.go).
+	Metrics *Metrics
 }
 
 // Area is a group of routes; it receives the server for shared helpers.
