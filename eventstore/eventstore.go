@@ -34,6 +34,11 @@ type Store interface {
 	// called.
 	SubscribeAll(ctx context.Context, from Position) (Subscription, error)
 
+	// Identity returns the store's identity, creating it on the first call
+	// (every call and every process then sees the same). Whatever keeps
+	// the store's data keeps it out of the global feed.
+	Identity(ctx context.Context) (Identity, error)
+
 	Close() error
 }
 

@@ -345,7 +345,7 @@ func supervise[T any](s *Store, ctx context.Context, op string, fn func(ctx cont
 // store, and its name as the store's callers know it.
 func (s *Store) feedStream(stream, eventType string) (string, bool) {
 	name, ok := strings.CutPrefix(stream, s.cfg.namespace)
-	if !ok || strings.HasPrefix(name, "$") || strings.HasPrefix(eventType, "$") {
+	if !ok || strings.HasPrefix(name, "$") || strings.HasPrefix(eventType, "$") || name == identityStream {
 		return "", false
 	}
 	if len(s.cfg.prefixes) == 0 {

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"ResumeFromCheckpoint", testResume},
 		{"SubscriptionEnds", testSubscriptionEnds},
 		{"ConcurrentWritersWithSubscriber", testConcurrentWritersWithSubscriber},
+		{"Identity", testIdentity},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -26,6 +26,7 @@ type Store struct {
 	closed  bool
 	done    chan struct{}
 	now     func() time.Time
+	id      uuid.UUID // the store's identity, made by New
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -50,11 +51,21 @@ func New(opts ...Option) *Store {
 		changed: make(chan struct{}),
 		done:    make(chan struct{}),
 		now:     time.Now,
+		id:      uuid.New(),
 	}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
+}
+
+// Identity implements eventstore.Store: every memory store is a store of
+// its own.
+func (s *Store) Identity(ctx context.Context) (eventstore.Identity, error) {
+	if err := ctx.Err(); err != nil {
+		return eventstore.Identity{}, err
+	}
+	return eventstore.Identity{ID: s.id, Kind: eventstore.KindMemory}, nil
 }
 
 func pos(i int) eventstore.Position {
