@@ -67,6 +67,15 @@ func (r *Runner) RebuildAll(ctx context.Context) error {
 }
 
 func (r *Runner) resetProjection(ctx context.Context, p *projection) (liveness, error) {
+	// The rebuilt read model is the connected store's: its checkpoint
+	// adopts the store (checkStore then accepts it).
+	id, err := r.cfg.Store.Identity(ctx)
+	if err != nil {
+		return liveness{}, fmt.Errorf("rebuild %s: %w", p.name, err)
+	}
+	if err := recordStore(ctx, r.cfg.Pool, id); err != nil {
+		return liveness{}, fmt.Errorf("rebuild %s: %w", p.name, err)
+	}
 	tx, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
 		return liveness{}, fmt.Errorf("rebuild %s: %w", p.name, err)
@@ -88,6 +97,9 @@ func (r *Runner) resetProjection(ctx context.Context, p *projection) (liveness, 
 		return liveness{}, fmt.Errorf("rebuild %s: clear parked: %w", p.name, err)
 	}
 	if err := storeCheckpoint(ctx, tx, p.name, eventstore.Start); err != nil {
+		return liveness{}, fmt.Errorf("rebuild %s: %w", p.name, err)
+	}
+	if err := adoptStore(ctx, tx, id, []string{p.name}); err != nil {
 		return liveness{}, fmt.Errorf("rebuild %s: %w", p.name, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

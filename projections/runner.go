@@ -225,6 +225,12 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := r.checkStore(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	// Apply the backlog in batches first; the live subscription then
 	// starts near the head. Stopping here is as clean as stopping later.
 	for _, p := range r.order {
