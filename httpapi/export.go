@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 )
 
@@ -18,9 +17,7 @@ const ExportWriteTimeout = 10 * time.Minute
 // a longer write deadline than the server's, deliberately and per response.
 func exportDeadline(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f := r.URL.Query().Get("format")
-		if f == "csv" || f == "xlsx" || strings.HasSuffix(r.URL.Path, ".pdf") || strings.HasSuffix(r.URL.Path, "/report") ||
-			strings.HasSuffix(r.URL.Path, "/errors") || strings.HasPrefix(r.URL.Path, "/api/v1/files/") {
+		if isDownload(r) { // limits.go
 			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(ExportWriteTimeout))
 		}
 		next.ServeHTTP(w, r)

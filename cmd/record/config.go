@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/hbte/record/httpapi"
 )
 
 // Config comes from the environment; every value has a working default.
@@ -31,6 +33,14 @@ type Config struct {
 	// DigestInterval (INTEGRITY_DIGEST_INTERVAL, e.g. "1h"; "0" turns it
 	// off): how often serve signs a digest of the Merkle tree when it grew.
 	DigestInterval time.Duration
+	// AdminAddr (ADMIN_ADDR, e.g. "127.0.0.1:9090"; empty: off): a second
+	// listener with /metrics and pprof, for operators only.
+	AdminAddr string
+	// MetricsPublic (METRICS_PUBLIC=true) serves /metrics on HTTP_ADDR too.
+	MetricsPublic bool
+	// Limits bound the requests answered at once per class
+	// (LIMIT_QUERIES, LIMIT_COMMANDS, LIMIT_DOWNLOADS, LIMIT_WAIT).
+	Limits httpapi.Limits
 }
 
 func ConfigFromEnv() Config {
@@ -61,6 +71,9 @@ func ConfigFromEnv() Config {
 		DataDir:        get("DATA_DIR", ".data"),
 		TrustedProxies: get("TRUSTED_PROXIES", ""),
 		ReadyMaxStall:  stall,
+		AdminAddr:      get("ADMIN_ADDR", ""),
+		MetricsPublic:  get("METRICS_PUBLIC", "") == "true",
+		Limits:         limitsFromEnv(),
 	}
 }
 

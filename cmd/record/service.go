@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -44,7 +45,12 @@ type Service struct {
 	Web      *web.Kit
 	// Handler serves the API and the pages: what the HTTP server runs.
 	Handler http.Handler
-	Now     func() time.Time
+	// StorePool and ProjPool are the event store's and the projections'
+	// pools (the same as Pool when wired with one; pools.go).
+	StorePool, ProjPool *pgxpool.Pool
+	Metrics             *httpapi.Metrics
+	Limiter             *httpapi.Limiter
+	Now                 func() time.Time
 
 	ledgerOnce sync.Once
 	issuer     *ledger.Issuer // see ledger()
@@ -61,9 +67,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
-		// The store's listener, every projection and the API share the pool:
-		// pgx's default (max(4, cores)) starves them.
-		pcfg.MaxConns = 24
+		// pgx's default (max(4, cores)) is too small for the API.
+		pcfg.MaxConns = envInt32("POOL_API", defaultAPIPool)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
@@ -82,35 +87,54 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		pool.Close()
 		return nil, err
 	}
+	storePool, projPool, err := openExtraPools(ctx, pcfg)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	if cfg.EventStoreURL != "" {
 		store, err = esdb.New(ctx, cfg.EventStoreURL)
 		if err != nil {
 			pool.Close()
+			storePool.Close()
+			projPool.Close()
 			return nil, fmt.Errorf("eventstoredb: %w", err)
 		}
 		log.Info("event store: EventStoreDB")
 	} else {
-		store = postgres.New(pool)
+		store = postgres.New(storePool)
 		log.Info("event store: PostgreSQL")
 	}
-	return Wire(cfg, log, pool, store, time.Now), nil
+	return WirePools(cfg, log, Pools{API: pool, Store: storePool, Projections: projPool}, store, time.Now), nil
 }
 
 // Wire builds the service on an open pool and store.
 func Wire(cfg Config, log *slog.Logger, pool *pgxpool.Pool, store eventstore.Store, now func() time.Time) *Service {
+	return WirePools(cfg, log, Pools{API: pool}, store, now)
+}
+
+// WirePools builds the service on open pools (Store and Projections
+// default to API) and store.
+func WirePools(cfg Config, log *slog.Logger, pools Pools, store eventstore.Store, now func() time.Time) *Service {
+	pool := pools.API
 	reg := newRegistry()
-	s := &Service{Cfg: cfg, Log: log, Pool: pool, Store: store, Registry: reg, Now: now}
-	s.Repo = commands.NewRepository(store, reg)
+	s := &Service{Cfg: cfg, Log: log, Pool: pool, Store: store, Registry: reg, Now: now,
+		StorePool: cmp.Or(pools.Store, pool), ProjPool: cmp.Or(pools.Projections, pool), Metrics: httpapi.NewMetrics()}
+	s.Limiter = httpapi.NewLimiter(cfg.Limits, s.Metrics)
+	s.Repo = commands.NewRepository(instrumentedStore{Store: store, m: s.Metrics}, reg)
 	s.Creds = commands.NewCredentials(pool, cfg.BcryptCost, now)
 	s.Security = commands.NewSecurityLog(pool, now)
 	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now, Files: commands.NewFileStore(pool, now)})
-	s.Runner = projections.NewRunner(store, reg, pool, log, allProjections(s)...)
+	s.Runner = projections.NewRunnerWithConfig(projections.Config{Store: store, Registry: reg, Pool: s.ProjPool, Logger: log,
+		OnBatch: onBatch(s.Metrics)}, allProjections(s)...)
 	s.Teachers = projections.NewTeacherQueries(pool)
 	s.HTTP = httpapi.New(httpapi.Config{
 		Log: log, Pool: pool, Creds: s.Creds, Security: s.Security, Waiter: s.Runner,
-		Accounts: s.Handlers, Areas: areas(s), Ready: s.ready,
+		Accounts: s.Handlers, Areas: areas(s), Ready: s.ready, Metrics: s.Metrics,
 	})
 	s.wireWeb()
+	s.Handler = s.instrument(s.Handler)
+	checkLimits(log, cfg.Limits, pool)
 	return s
 }
 
@@ -131,6 +155,17 @@ func (s *Service) Serve(ctx context.Context) error {
 	})
 	g.Go(func() error { s.Runner.WatchStalls(runnerCtx, projections.StallThreshold); return nil })
 	g.Go(func() error { s.runDigests(gctx); return nil })
+	if s.Cfg.AdminAddr != "" {
+		admin := &http.Server{Addr: s.Cfg.AdminAddr, Handler: s.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		g.Go(func() error {
+			s.Log.Info("admin listener (metrics, pprof)", "addr", s.Cfg.AdminAddr)
+			if err := admin.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("admin listener: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error { <-gctx.Done(); return admin.Close() })
+	}
 	g.Go(func() error {
 		s.Log.Info("listening", "addr", s.Cfg.HTTPAddr)
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -200,6 +235,11 @@ func (s *Service) Rebuild(ctx context.Context, name string, out io.Writer) error
 func (s *Service) Close() {
 	if err := s.Store.Close(); err != nil {
 		s.Log.Warn("close store", "err", err)
+	}
+	for _, p := range []*pgxpool.Pool{s.StorePool, s.ProjPool} {
+		if p != s.Pool {
+			p.Close()
+		}
 	}
 	s.Pool.Close()
 }
