@@ -351,3 +351,39 @@ func active(path, href string) bool {
 	}
 	return path == href || strings.HasPrefix(path, href+"/")
 }
+
+// ParseViews parses a section's embedded "views" folder with the layout
+// (see MustParse); it panics at start on a broken template.
+func (k *Kit) ParseViews(sectionFS fs.FS) *Views {
+	sub, err := fs.Sub(sectionFS, "views")
+	if err != nil {
+		panic(err)
+	}
+	return k.MustParse(sub)
+}
+
+// Only admits the principals allow accepts; anyone else gets the 403 page
+// before a handler reads anything.
+func (k *Kit) Only(allow func(commands.Principal) bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !allow(Principal(r)) {
+				k.Fail(w, r, access.ErrForbidden)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Roles is an Only predicate: the principal has one of roles.
+func Roles(roles ...access.Role) func(commands.Principal) bool {
+	return func(p commands.Principal) bool {
+		for _, r := range roles {
+			if p.Role == r {
+				return true
+			}
+		}
+		return false
+	}
+}

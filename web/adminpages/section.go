@@ -7,7 +7,6 @@ package adminpages
 
 import (
 	"embed"
-	"io/fs"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -47,13 +46,9 @@ func (s *Section) Nav(p commands.Principal) []web.NavItem {
 
 // Routes mounts the pages; the kit parses the views once, at start.
 func (s *Section) Routes(k *web.Kit, r chi.Router) {
-	sub, err := fs.Sub(views, "views")
-	if err != nil {
-		panic(err)
-	}
-	s.k, s.views = k, k.MustParse(sub)
+	s.k, s.views = k, k.ParseViews(views)
 	r.Route("/admin", func(r chi.Router) {
-		r.Use(s.adminOnly)
+		r.Use(k.Only(web.Roles(access.RoleCityAdmin, access.RoleProvinceAdmin)))
 		r.Get("/", s.home)
 		r.Get("/queue", s.queue)
 		r.Post("/queue/decide", s.decideOne)
@@ -67,35 +62,13 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/projects/{id}/cancel", s.cancel)
 		r.Get("/stats", s.stats)
 		r.Group(func(r chi.Router) {
-			r.Use(s.provinceOnly)
+			r.Use(k.Only(web.Roles(access.RoleProvinceAdmin)))
 			r.Get("/projects/new", s.newProject)
 			r.Post("/projects", s.createProject)
 			r.Get("/institutions", s.institutions)
 			r.Post("/institutions", s.registerInstitution)
 			r.Post("/institutions/{id}/accounts", s.institutionAccount)
 		})
-	})
-}
-
-// adminOnly lets the city and province admins in; anyone else gets the
-// 403 page before anything is loaded.
-func (s *Section) adminOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if role := web.Principal(r).Role; role != access.RoleCityAdmin && role != access.RoleProvinceAdmin {
-			s.k.Fail(w, r, access.ErrForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (s *Section) provinceOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if web.Principal(r).Role != access.RoleProvinceAdmin {
-			s.k.Fail(w, r, access.ErrForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -6,7 +6,6 @@ package auditpages
 
 import (
 	"embed"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,28 +49,13 @@ func (s *Section) Nav(p commands.Principal) []web.NavItem {
 
 // Routes mounts the pages; the kit parses the views once, at start.
 func (s *Section) Routes(k *web.Kit, r chi.Router) {
-	sub, err := fs.Sub(views, "views")
-	if err != nil {
-		panic(err)
-	}
-	s.k, s.views = k, k.MustParse(sub)
+	s.k, s.views = k, k.ParseViews(views)
 	r.Group(func(r chi.Router) {
-		r.Use(s.auditorOnly)
+		r.Use(k.Only(web.Roles(access.RoleAuditor)))
 		r.Get("/audit", s.home)
 		r.Get("/audit/key-fields", s.keyFields)
 		r.Get("/audit/security", s.security)
 		r.Get("/audit/projections", s.projections)
-	})
-}
-
-// auditorOnly refuses every other role before anything is read.
-func (s *Section) auditorOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if web.Principal(r).Role != access.RoleAuditor {
-			s.k.Fail(w, r, access.ErrForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -8,7 +8,6 @@ package institutionpages
 import (
 	"embed"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,13 +50,11 @@ func (s *Section) Nav(p commands.Principal) []web.NavItem {
 
 // Routes mounts the pages; the kit parses the views once, at start.
 func (s *Section) Routes(k *web.Kit, r chi.Router) {
-	sub, err := fs.Sub(views, "views")
-	if err != nil {
-		panic(err)
-	}
-	s.k, s.views = k, k.MustParse(sub)
+	s.k, s.views = k, k.ParseViews(views)
 	r.Route("/institution", func(r chi.Router) {
-		r.Use(s.institutionOnly)
+		r.Use(k.Only(func(p commands.Principal) bool {
+			return p.Role == access.RoleInstitution && p.InstitutionID != uuid.Nil
+		}))
 		r.Get("/", s.home)
 		r.Get("/projects/{pid}/classes/{cid}", s.class)
 		r.Post("/projects/{pid}/classes/{cid}/notice", s.publishNotice)
@@ -66,16 +63,6 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/enrollments/{id}/progress", s.progress)
 		r.Post("/enrollments/{id}/grade", s.grade)
 		r.Post("/enrollments/{id}/correction", s.correct)
-	})
-}
-
-func (s *Section) institutionOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := web.Principal(r); p.Role != access.RoleInstitution || p.InstitutionID == uuid.Nil {
-			s.k.Fail(w, r, access.ErrForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 

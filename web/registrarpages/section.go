@@ -7,7 +7,6 @@ package registrarpages
 
 import (
 	"embed"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -54,13 +53,9 @@ func (s *Section) Nav(p commands.Principal) []web.NavItem {
 
 // Routes mounts the pages; the kit parses the views once, at start.
 func (s *Section) Routes(k *web.Kit, r chi.Router) {
-	sub, err := fs.Sub(views, "views")
-	if err != nil {
-		panic(err)
-	}
-	s.k, s.views = k, k.MustParse(sub)
+	s.k, s.views = k, k.ParseViews(views)
 	r.Group(func(r chi.Router) {
-		r.Use(s.only(access.RoleRegistrar))
+		r.Use(k.Only(inJurisdiction(access.RoleRegistrar)))
 		r.Get("/registrar", s.home)
 		r.Get("/registrar/policies", s.policies)
 		r.Get("/registrar/check", s.find)
@@ -69,28 +64,17 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/registrar/check/{id}/first", s.first)
 	})
 	r.Group(func(r chi.Router) {
-		r.Use(s.only(access.RoleRegistrar, access.RoleCountyAdmin))
+		r.Use(k.Only(inJurisdiction(access.RoleRegistrar, access.RoleCountyAdmin)))
 		r.Get("/registrar/batch", s.batch)
 		r.Post("/registrar/batch", s.uploadList)
 		r.Get("/registrar/batch/export", s.exportList)
 	})
 }
 
-// only refuses the other roles (and an account without a jurisdiction)
-// before anything is read.
-func (s *Section) only(roles ...access.Role) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p := web.Principal(r)
-			for _, role := range roles {
-				if p.Role == role && p.Jurisdiction != "" {
-					next.ServeHTTP(w, r)
-					return
-				}
-			}
-			s.k.Fail(w, r, access.ErrForbidden)
-		})
-	}
+// inJurisdiction admits one of roles acting for a region.
+func inJurisdiction(roles ...access.Role) func(commands.Principal) bool {
+	has := web.Roles(roles...)
+	return func(p commands.Principal) bool { return has(p) && p.Jurisdiction != "" }
 }
 
 // pageSize is the rows per page of the lists.
