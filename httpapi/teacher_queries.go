@@ -105,7 +105,7 @@ func (a *TeacherReadArea) roster(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := projections.RosterFilter{Jurisdiction: juris, UnitID: unitID,
-		Name: q.Get("name"), IDNumber: q.Get("id_number"), Limit: limit, Offset: offset}
+		Name: q.Get("name"), IDNumber: q.Get("id_number"), After: q.Get("after"), Limit: limit, Offset: offset}
 	if format := q.Get("format"); format != "" && format != "json" {
 		return a.rosterExport(w, r, f, format)
 	}
@@ -132,24 +132,24 @@ func (a *TeacherReadArea) rosterExport(w http.ResponseWriter, r *http.Request, f
 	}
 	header := []string{"姓名", "性别", "出生日期", "身份证件号码", "所在区县", "单位", "任教学段", "任教学科", "专业技术职务", "手机号码"}
 	var rows [][]string
-	f.Limit, f.Offset = projections.MaxPageSize, 0
+	f.Limit, f.Offset, f.After = projections.MaxPageSize, 0, ""
 	for {
 		p, err := a.Q.Roster(r.Context(), f)
 		if err != nil {
 			return err
 		}
-		if p.Total > MaxRosterExport {
-			return domain.Invalid("jurisdiction", fmt.Sprintf("符合条件的教师有%d人，超过单次导出上限%d人，请按区县或单位分批导出", p.Total, MaxRosterExport))
+		if len(rows)+len(p.Rows) > MaxRosterExport {
+			return domain.Invalid("jurisdiction", fmt.Sprintf("符合条件的教师超过单次导出上限%d人，请按区县或单位分批导出", MaxRosterExport))
 		}
 		for _, t := range p.Rows {
 			t = t.MaskedCopy()
 			rows = append(rows, []string{t.Name, ident.Gender.Label(t.Gender), t.BirthDate, t.IDNumber, t.CountyName, t.UnitName,
 				ident.TeachingStage.Label(t.MainStage), ident.Subject.Label(t.MainSubject), ident.ProfessionalTitle.Label(t.ProfessionalTitle), t.Mobile})
 		}
-		f.Offset += len(p.Rows)
-		if len(p.Rows) == 0 || f.Offset >= p.Total {
+		if p.Next == "" {
 			break
 		}
+		f.After = p.Next
 	}
 	return creditWriteSheet(w, format, "教师名册", header, rows)
 }

@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -21,16 +23,25 @@ type RosterFilter struct {
 	// the system actor only.
 	Jurisdiction string
 	UnitID       uuid.UUID
-	// Name matches any part of the name.
+	// Name matches the beginning of the name: a surname or a whole name.
 	Name string
 	// IDNumber is the full number or its last 4 or more characters; a
 	// masked number as lists show it ("130102********1235") matches its
 	// visible head and tail.
 	IDNumber string
+	// After is the cursor of the previous page (RosterPage.Next): the page
+	// starts after it, at the same cost however deep. Offset skips rows
+	// (after the cursor, if any) and costs what it skips; it stays for
+	// older clients.
+	After string
 	// Limit defaults to DefaultPageSize and may not exceed MaxPageSize.
 	Limit  int
 	Offset int
 }
+
+// RosterCountCap bounds the count of a roster: a count costs what it
+// counts, and no reader needs to know more than "over 10,000".
+const RosterCountCap = 10_000
 
 // RosterRow is one teacher in a list, with full values; call MaskedCopy
 // before showing it in a list.
@@ -65,23 +76,72 @@ func (r RosterRow) MaskedCopy() RosterRow {
 
 // RosterPage is one page of a roster and the number of all matches.
 type RosterPage struct {
-	Total int         `json:"total"`
-	Rows  []RosterRow `json:"rows"`
+	// Total counts the matches up to RosterCountCap; TotalCapped says
+	// there are more than that.
+	Total       int         `json:"total"`
+	TotalCapped bool        `json:"total_capped"`
+	Rows        []RosterRow `json:"rows"`
+	// Next is the cursor of the following page (RosterFilter.After, the
+	// API's ?after=), empty on the last page.
+	Next string `json:"next,omitempty"`
 }
 
-// Roster lists the teachers matching f, ordered by county, name and id.
+// rosterCursor is the position of a row in the roster's order.
+type rosterCursor struct {
+	County string
+	Name   string
+	ID     uuid.UUID
+}
+
+func (c rosterCursor) encode() string {
+	b, _ := json.Marshal([]string{c.County, c.Name, c.ID.String()})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeRosterCursor(s string) (*rosterCursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := domain.Invalid("after", "分页位置无效，请从第一页重新查询")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) > 1024 {
+		return nil, bad
+	}
+	var v []string
+	if err := json.Unmarshal(b, &v); err != nil || len(v) != 3 {
+		return nil, bad
+	}
+	id, err := uuid.Parse(v[2])
+	if err != nil || !utf8.ValidString(v[1]) {
+		return nil, bad
+	}
+	return &rosterCursor{County: v[0], Name: v[1], ID: id}, nil
+}
+
+// Roster lists the teachers matching f, ordered by county, name (in byte
+// order, COLLATE "C") and id.
 //
-// Index use (a province holds about a million teachers): the jurisdiction
-// is a range on the county btree (teacher_profiles_county_name, which also
-// gives the order), a unit on teacher_profiles_unit, a name on the pg_trgm
-// GIN index (for 3 characters or more), an ID tail on the btree over
-// reverse(id_number). The total is a count(*) of the same filter.
+// Index use (a province holds about a million teachers): everything goes
+// through the btree teacher_profiles_county_name_c (county, name COLLATE
+// "C", teacher_id), one county at a time. Without a unit or an ID
+// number, the query walks the counties of the jurisdiction (a loose index
+// scan: one descent per county) and takes from each at most a page,
+// starting after the cursor, the name prefix a range within the county;
+// so a page of the whole province costs about one index descent per
+// county, whatever the name and however deep the page. A unit
+// (teacher_profiles_unit) or an ID number (the btree over
+// reverse(id_number)) selects few rows, which are sorted. The total is
+// counted the same way, up to RosterCountCap.
 func (q *TeacherQueries) Roster(ctx context.Context, f RosterFilter) (RosterPage, error) {
 	limit, offset, err := pageBounds(f.Limit, f.Offset)
 	if err != nil {
 		return RosterPage{}, err
 	}
-	where, args, err := rosterWhere(f)
+	after, err := decodeRosterCursor(f.After)
+	if err != nil {
+		return RosterPage{}, err
+	}
+	keys, count, args, err := rosterSQL(f, after, limit, offset)
 	if err != nil {
 		return RosterPage{}, err
 	}
@@ -93,19 +153,21 @@ func (q *TeacherQueries) Roster(ctx context.Context, f RosterFilter) (RosterPage
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
 	var page RosterPage
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM teacher_profiles p WHERE `+where, args...).Scan(&page.Total); err != nil {
+	if err := tx.QueryRow(ctx, count, args.count...).Scan(&page.Total); err != nil {
 		return RosterPage{}, fmt.Errorf("roster: count: %w", err)
 	}
-	n := len(args)
+	if page.Total > RosterCountCap {
+		page.Total, page.TotalCapped = RosterCountCap, true
+	}
 	rows, err := tx.Query(ctx, `
+		WITH `+keys+`
 		SELECT p.teacher_id, p.revision, p.name, p.gender, p.birth_date, p.id_type, p.id_number,
 		       p.city, p.county, coalesce(p.unit_id::text, ''), coalesce(u.name, p.unit_name),
 		       p.main_stage, p.main_subject, p.professional_title, p.mobile,
 		       p.open_corrections, p.open_transfer_id IS NOT NULL, p.updated_at
-		FROM teacher_profiles p LEFT JOIN units u ON u.unit_id = p.unit_id
-		WHERE `+where+fmt.Sprintf(`
-		ORDER BY p.county, p.name, p.teacher_id
-		LIMIT $%d OFFSET $%d`, n+1, n+2), append(args, limit, offset)...)
+		FROM k JOIN teacher_profiles p ON p.teacher_id = k.teacher_id
+		LEFT JOIN units u ON u.unit_id = p.unit_id
+		ORDER BY k.county, k.name, k.teacher_id`, args.keys...)
 	if err != nil {
 		return RosterPage{}, fmt.Errorf("roster: %w", err)
 	}
@@ -127,41 +189,121 @@ func (q *TeacherQueries) Roster(ctx context.Context, f RosterFilter) (RosterPage
 	if err := rows.Err(); err != nil {
 		return RosterPage{}, fmt.Errorf("roster: %w", err)
 	}
+	if len(page.Rows) > limit {
+		page.Rows = page.Rows[:limit]
+		last := page.Rows[limit-1]
+		page.Next = rosterCursor{County: last.County, Name: last.Name, ID: last.TeacherID}.encode()
+	}
 	return page, nil
 }
 
-// rosterWhere builds the filter over teacher_profiles p.
-func rosterWhere(f RosterFilter) (string, []any, error) {
+type rosterArgs struct{ keys, count []any }
+
+// rosterSQL builds the CTE "k" (county, name, teacher_id) of the page's
+// keys (limit+1 rows, to know whether a next page exists) and the capped
+// count, with their arguments.
+func rosterSQL(f RosterFilter, after *rosterCursor, limit, offset int) (keys, count string, a rosterArgs, err error) {
 	lo, hi, err := regionRange("jurisdiction", f.Jurisdiction)
 	if err != nil {
-		return "", nil, err
+		return "", "", a, err
 	}
-	args := []any{}
+	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
-	conds := []string{"TRUE"}
-	if f.Jurisdiction != "" {
-		conds = append(conds, "p.county >= "+arg(lo), "p.county < "+arg(hi))
-	}
-	if f.UnitID != uuid.Nil {
-		conds = append(conds, "p.unit_id = "+arg(f.UnitID))
-	}
+	var conds []string // conditions on p within the county
 	if name := strings.TrimSpace(f.Name); name != "" {
 		if utf8.RuneCountInString(name) > 50 {
-			return "", nil, domain.Invalid("name", "姓名不能超过50个字")
+			return "", "", a, domain.Invalid("name", "姓名不能超过50个字")
 		}
-		conds = append(conds, "p.name LIKE "+arg("%"+likeEscape(name)+"%"))
-	}
-	if f.IDNumber != "" {
-		c, err := idNumberCondition(f.IDNumber, arg)
-		if err != nil {
-			return "", nil, err
+		conds = append(conds, `p.name COLLATE "C" >= `+arg(name))
+		if next, ok := prefixEnd(name); ok {
+			conds = append(conds, `p.name COLLATE "C" < `+arg(next))
+		} else {
+			conds = append(conds, `p.name LIKE `+arg(likeEscape(name)+"%"))
 		}
-		conds = append(conds, c...)
 	}
-	return strings.Join(conds, " AND "), args, nil
+	if f.UnitID != uuid.Nil || f.IDNumber != "" {
+		// Few rows: filter, then sort.
+		if f.Jurisdiction != "" {
+			conds = append(conds, "p.county >= "+arg(lo), "p.county < "+arg(hi))
+		}
+		if f.UnitID != uuid.Nil {
+			conds = append(conds, "p.unit_id = "+arg(f.UnitID))
+		}
+		if f.IDNumber != "" {
+			c, err := idNumberCondition(f.IDNumber, arg)
+			if err != nil {
+				return "", "", a, err
+			}
+			conds = append(conds, c...)
+		}
+		where := strings.Join(conds, " AND ")
+		a.count = append([]any(nil), args...)
+		count = fmt.Sprintf(`WITH f AS MATERIALIZED (SELECT 1 FROM teacher_profiles p WHERE %s LIMIT %d) SELECT count(*) FROM f`, where, RosterCountCap+1)
+		if after != nil {
+			where += fmt.Sprintf(` AND (p.county, p.name COLLATE "C", p.teacher_id) > (%s, %s, %s)`, arg(after.County), arg(after.Name), arg(after.ID))
+		}
+		// Materialized, so the planner picks the filter's index rather
+		// than the one that gives the order.
+		keys = fmt.Sprintf(`f AS MATERIALIZED (SELECT p.county, p.name COLLATE "C" AS name, p.teacher_id FROM teacher_profiles p WHERE %s),
+			k AS (SELECT * FROM f ORDER BY 1, 2, 3 LIMIT %s OFFSET %s)`, where, arg(limit+1), arg(offset))
+		a.keys = args
+		return keys, count, a, nil
+	}
+	// The counties of the jurisdiction, one index descent each.
+	walk := func(from string) string {
+		return `RECURSIVE c(county) AS (
+			(SELECT county FROM teacher_profiles WHERE county >= ` + from + ` AND county < ` + arg(hi) + ` ORDER BY county LIMIT 1)
+			UNION ALL
+			SELECT (SELECT p.county FROM teacher_profiles p WHERE p.county > c.county AND p.county < ` + arg(hi) + ` ORDER BY p.county LIMIT 1)
+			FROM c WHERE c.county IS NOT NULL)`
+	}
+	within := ""
+	if len(conds) > 0 {
+		within = " AND " + strings.Join(conds, " AND ")
+	}
+	nameArgs := append([]any(nil), args...)
+	countWalk := walk(arg(lo))
+	count = fmt.Sprintf(`WITH %s SELECT count(*) FROM (SELECT 1 FROM c CROSS JOIN LATERAL (
+			SELECT 1 FROM teacher_profiles p WHERE p.county = c.county%s LIMIT %d) x LIMIT %d) t`,
+		countWalk, within, RosterCountCap+1, RosterCountCap+1)
+	a.count = args
+
+	args = nameArgs
+	start, resume := lo, ""
+	if after != nil && after.County > lo {
+		start = after.County
+	}
+	from := arg(start)
+	if after != nil {
+		resume = fmt.Sprintf(` AND (p.name COLLATE "C", p.teacher_id) > (CASE WHEN c.county = %[1]s THEN %[2]s ELSE '' END, CASE WHEN c.county = %[1]s THEN %[3]s ELSE '00000000-0000-0000-0000-000000000000'::uuid END)`,
+			arg(after.County), arg(after.Name), arg(after.ID))
+	}
+	w := walk(from)
+	per := arg(offset + limit + 1)
+	keys = fmt.Sprintf(`%s, k AS (SELECT x.county, x.name, x.teacher_id FROM c CROSS JOIN LATERAL (
+			SELECT p.county, p.name COLLATE "C" AS name, p.teacher_id FROM teacher_profiles p
+			WHERE p.county = c.county%s%s ORDER BY p.name COLLATE "C", p.teacher_id LIMIT %s) x
+			ORDER BY 1, 2, 3 LIMIT %s OFFSET %s)`, w, within, resume, per, arg(limit+1), arg(offset))
+	a.keys = args
+	return keys, count, a, nil
+}
+
+// prefixEnd is the least string greater than every string starting with
+// p in byte order (UTF-8 orders as code points): p with its last code point
+// raised by one. ok is false when there is no such code point.
+func prefixEnd(p string) (string, bool) {
+	r, size := utf8.DecodeLastRuneInString(p)
+	if r == utf8.RuneError || r == utf8.MaxRune {
+		return "", false
+	}
+	r++
+	if r >= 0xD800 && r <= 0xDFFF { // surrogates are not characters
+		r = 0xE000
+	}
+	return p[:len(p)-size] + string(r), true
 }
 
 // idNumberCondition matches a full number, a tail of 4+ characters, or a

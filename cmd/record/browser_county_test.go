@@ -102,10 +102,12 @@ func TestBrowserCountyStory(t *testing.T) {
 
 	// Paging on the server: one teacher a page.
 	admin.open("/county/teachers?limit=1")
-	admin.see("共 2 条，第 1–1 条", "下一页")
+	admin.see("共 2 名教师", "下一页")
+	admin.notSee("第一页")
 	first := eval[string](admin, `document.querySelector("tbody tr td a").innerText`)
-	admin.click("下一页")
-	admin.see("第 2–2 条", "上一页")
+	admin.click("下一页") // a cursor, not an offset
+	admin.see("第一页")
+	admin.notSee("下一页")
 	second := eval[string](admin, `document.querySelector("tbody tr td a").innerText`)
 	if first == second || !strings.Contains(first+second, "王建国") || !strings.Contains(first+second, "李秀英") {
 		t.Fatalf("pages show %q then %q", first, second)

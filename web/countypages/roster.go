@@ -29,8 +29,12 @@ type rosterData struct {
 	Query     url.Values
 	Rows      []rosterRow
 	Total     int
+	Capped    bool // more than Total match
 	Limit     int
 	Offset    int
+	After     string // this page's cursor
+	FirstURL  string // the first page, when this is not it
+	NextURL   string // the following page (a cursor), if any
 	Units     []projections.Unit
 	ExportURL string
 	Searched  bool
@@ -66,7 +70,8 @@ func (s *Section) roster(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Units = units
-	f := projections.RosterFilter{Jurisdiction: county(r), Name: d.Query.Get("name"), IDNumber: d.Query.Get("id_number"), Limit: limit, Offset: offset}
+	d.After = q.Get("after")
+	f := projections.RosterFilter{Jurisdiction: county(r), Name: d.Query.Get("name"), IDNumber: d.Query.Get("id_number"), After: d.After, Limit: limit, Offset: offset}
 	page := web.Page{Title: "教师名册", Data: &d, Form: q}
 	if v := d.Query.Get("unit_id"); v != "" {
 		if f.UnitID, err = uuid.Parse(v); err != nil {
@@ -84,7 +89,18 @@ func (s *Section) roster(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, rosterRow{RosterRow: row, GenderLabel: ident.Gender.Label(row.Gender),
 			StageLabel: ident.TeachingStage.Label(row.MainStage), SubjectLabel: ident.Subject.Label(row.MainSubject)})
 	}
-	d.Total = p.Total
+	d.Total, d.Capped = p.Total, p.TotalCapped
+	// Pages follow the cursor: the same cost however deep.
+	if d.After != "" || offset > 0 {
+		d.FirstURL = "/county/teachers?" + d.Query.Encode()
+	}
+	if p.Next != "" {
+		next := url.Values{"after": {p.Next}}
+		for k, v := range d.Query {
+			next[k] = v
+		}
+		d.NextURL = "/county/teachers?" + next.Encode()
+	}
 	exp := url.Values{"format": {"xlsx"}}
 	for _, k := range []string{"name", "id_number", "unit_id"} {
 		if v := d.Query.Get(k); v != "" {
