@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 	}{
 		{"RoundTrip", testRoundTrip},
 		{"ReadStreamOptions", testReadStreamOptions},
+		{"ReadStreams", testReadStreams},
 		{"ExpectedRevision", testExpectedRevision},
 		{"ConcurrentConflict", testConcurrentConflict},
 		{"IdempotentRetryExact", testIdempotentExact},
