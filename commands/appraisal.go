@@ -85,7 +85,7 @@ func (h *Handlers) UploadAppraisals(ctx context.Context, actor access.Actor, in 
 	}
 	batchID := UploadBatchID(actor.Jurisdiction, in.Kind, in.FileSHA256)
 	if prev, err := h.LoadUpload(ctx, batchID); err == nil {
-		return UploadOutcome{Result: Result{ID: batchID, Revision: prev.Version()}, Batch: *prev.Summary(), Repeated: true}, nil
+		return h.uploadOutcome(ctx, Result{ID: batchID, Revision: prev.Version()}, prev, true)
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return UploadOutcome{}, err
 	}
@@ -131,21 +131,25 @@ func (h *Handlers) UploadAppraisals(ctx context.Context, actor access.Actor, in 
 	}
 	sortFieldErrors(errs)
 	accepted := len(in.Rows) - len(bad)
+	report, err := h.storeUploadErrors(ctx, actor, batchID, errs)
+	if err != nil {
+		return UploadOutcome{}, err
+	}
 	u, res, err := Update(ctx, h.Repo, appraisal.UploadStreamName(batchID), func() *appraisal.Upload { return appraisal.NewUpload(batchID) }, true,
 		h.plainWrite(ctx, actor), func(u *appraisal.Upload) error {
-			return u.RecordUpload(actor, in.Kind, appraisal.UploadFile{Name: in.FileName, SHA256: in.FileSHA256}, len(in.Rows), accepted, errs, now)
+			return u.RecordUpload(actor, in.Kind, appraisal.UploadFile{Name: in.FileName, SHA256: in.FileSHA256}, len(in.Rows), accepted, report, now)
 		})
 	if errors.Is(err, domain.ErrDuplicate) {
 		// The same file was being uploaded concurrently and its batch was
 		// recorded first: this upload changed nothing beyond it.
 		if prev, lerr := h.LoadUpload(ctx, batchID); lerr == nil {
-			return UploadOutcome{Result: Result{ID: batchID, Revision: prev.Version()}, Batch: *prev.Summary(), Repeated: true}, nil
+			return h.uploadOutcome(ctx, Result{ID: batchID, Revision: prev.Version()}, prev, true)
 		}
 	}
 	if err != nil {
 		return UploadOutcome{}, err
 	}
-	return UploadOutcome{Result: result(batchID, res, u), Batch: *u.Summary()}, nil
+	return h.uploadOutcome(ctx, result(batchID, res, u), u, false)
 }
 
 func (h *Handlers) applyAppraisalRow(ctx context.Context, actor access.Actor, batchID uuid.UUID, line int, kind appraisal.Kind, p appraisal.Parsed, now time.Time) error {

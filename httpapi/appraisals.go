@@ -164,6 +164,9 @@ func (a *AppraisalArea) loadBatch(r *http.Request) (*appraisal.UploadRecorded, e
 	if actor.Role == access.RoleTeacher || actor.Role == access.RoleInstitution || !actor.Covers(b.County) {
 		return nil, fmt.Errorf("upload %s: %w", id, access.ErrForbidden)
 	}
+	if err := a.Cmd.UploadErrors(r.Context(), b); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/appraisal"
 	"github.com/hbte/record/domain/event"
 )
@@ -35,11 +36,8 @@ func (AppraisalProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envel
 		err = upsertAnnual(ctx, tx, e.TeacherID, e.Year, e.Grade, true, uuid.Nil, at)
 	case *appraisal.UploadRecorded:
 		var errs []byte
-		errs, err = json.Marshal(e.Errors)
+		errs, err = uploadErrors(ctx, tx, e)
 		if err == nil {
-			if e.Errors == nil {
-				errs = []byte("[]")
-			}
 			_, err = tx.Exec(ctx, `INSERT INTO appraisal_uploads (batch_id, kind, county, file_name, file_sha256, rows, accepted,
 					rejected, errors, uploaded_by, uploader, uploaded_at)
 				VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) ON CONFLICT (batch_id) DO NOTHING`,
@@ -71,4 +69,25 @@ func upsertAnnual(ctx context.Context, tx pgx.Tx, teacherID uuid.UUID, year int,
 			annual_batch_id = COALESCE($5, appraisal_results.annual_batch_id), updated_at = $6`,
 		teacherID, year, string(g), corrected, nullUUID(batch), at)
 	return err
+}
+
+// uploadErrors is the JSON list of a batch's row errors: its stored report
+// (a content-addressed file, so a rebuild reads the same bytes), or the
+// list an event recorded before the report carries.
+func uploadErrors(ctx context.Context, tx pgx.Tx, e *appraisal.UploadRecorded) ([]byte, error) {
+	if e.ErrorsReport == "" || e.Errors != nil {
+		if e.Errors == nil {
+			return []byte("[]"), nil
+		}
+		return json.Marshal(e.Errors)
+	}
+	var data []byte
+	if err := tx.QueryRow(ctx, `SELECT data FROM credit_files WHERE sha256 = $1`, e.ErrorsReport).Scan(&data); err != nil {
+		return nil, fmt.Errorf("row errors' report %s: %w", e.ErrorsReport, err)
+	}
+	var list []domain.FieldError
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("row errors' report %s: %w", e.ErrorsReport, err)
+	}
+	return json.Marshal(list)
 }

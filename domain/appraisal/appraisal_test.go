@@ -200,7 +200,10 @@ func TestRecordIsIdempotentAndCorrectedExplicitly(t *testing.T) {
 func TestUploadRecordedOnce(t *testing.T) {
 	u := appraisal.NewUpload(uuid.New())
 	f := appraisal.UploadFile{Name: "2023年度考核.xlsx", SHA256: strings.Repeat("a", 64)}
-	errs := []domain.FieldError{{Row: 2, Field: "name", Reason: "姓名与教师信息不一致"}}
+	errs := strings.Repeat("e", 64) // the row errors' stored report
+	if err := u.RecordUpload(admin, appraisal.KindAnnual, f, 3, 2, "abc", now); !errors.Is(err, domain.ErrValidation) {
+		t.Fatalf("bad report hash: err = %v", err)
+	}
 	if err := u.RecordUpload(access.Actor{Role: access.RoleCityAdmin, Jurisdiction: "1301"}, appraisal.KindAnnual, f, 3, 2, errs, now); !errors.Is(err, access.ErrForbidden) {
 		t.Fatalf("city admin: err = %v", err)
 	}
@@ -214,7 +217,7 @@ func TestUploadRecordedOnce(t *testing.T) {
 		t.Fatalf("second record: err = %v", err)
 	}
 	s := u.Summary()
-	if s.Rejected != 1 || s.County != county || s.UploadedBy != admin.UserID || len(s.Errors) != 1 {
+	if s.Rejected != 1 || s.County != county || s.UploadedBy != admin.UserID || s.ErrorsReport != errs || s.Errors != nil {
 		t.Errorf("summary = %+v", s)
 	}
 }

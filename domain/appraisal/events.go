@@ -69,8 +69,12 @@ type AnnualCorrected struct {
 func (*AnnualCorrected) EventType() string { return TypeAnnualCorrected }
 
 // UploadRecorded is the upload batch itself: who uploaded which file and
-// what became of its rows. Errors keeps the rejected rows' reasons so the
-// uploader can fix the file.
+// what became of its rows. The rejected rows' reasons (so the uploader can
+// fix the file) are a stored report file, a JSON list of
+// domain.FieldError, named by its SHA-256 in ErrorsReport: a refused file
+// of 10,000 rows would otherwise make an event of megabytes, over
+// EventStoreDB's 1 MiB append limit. Events recorded before the report
+// carry the reasons in Errors instead; readers take either.
 type UploadRecorded struct {
 	BatchID    uuid.UUID           `json:"batch_id"`
 	Kind       Kind                `json:"kind"`
@@ -80,9 +84,12 @@ type UploadRecorded struct {
 	Rows       int                 `json:"rows"`
 	Accepted   int                 `json:"accepted"`
 	Rejected   int                 `json:"rejected"`
-	Errors     []domain.FieldError `json:"errors,omitempty"`
-	UploadedBy uuid.UUID           `json:"uploaded_by"`
-	UploadedAt time.Time           `json:"uploaded_at"`
+	Errors     []domain.FieldError `json:"errors,omitempty" legacy:"true"` // old events only; see ErrorsReport
+	// ErrorsReport is the SHA-256 of the stored report of the rejected
+	// rows (none when every row was accepted).
+	ErrorsReport string    `json:"errors_report,omitempty"`
+	UploadedBy   uuid.UUID `json:"uploaded_by"`
+	UploadedAt   time.Time `json:"uploaded_at"`
 }
 
 func (*UploadRecorded) EventType() string { return TypeUploadRecorded }

@@ -263,8 +263,9 @@ type UploadFile struct {
 }
 
 // RecordUpload records the batch once. rows is the number of data rows;
-// errs are the row errors of ValidateRows.
-func (u *Upload) RecordUpload(actor access.Actor, kind Kind, f UploadFile, rows, accepted int, errs []domain.FieldError, at time.Time) error {
+// errorsReport is the SHA-256 of the stored report of the row errors
+// (empty when every row was accepted).
+func (u *Upload) RecordUpload(actor access.Actor, kind Kind, f UploadFile, rows, accepted int, errorsReport string, at time.Time) error {
 	if u.recorded != nil {
 		return fmt.Errorf("appraisal: upload %s already recorded: %w", u.id, domain.ErrDuplicate)
 	}
@@ -287,6 +288,9 @@ func (u *Upload) RecordUpload(actor access.Actor, kind Kind, f UploadFile, rows,
 	if rows < 0 || accepted < 0 || accepted > rows {
 		v.Add("rows", "行数不正确")
 	}
+	if errorsReport != "" && len(errorsReport) != 64 {
+		v.Add("errors_report", "错误报告摘要不正确")
+	}
 	if at.IsZero() {
 		v.Add("at", "缺少上传时间")
 	}
@@ -296,7 +300,7 @@ func (u *Upload) RecordUpload(actor access.Actor, kind Kind, f UploadFile, rows,
 	u.Record(u, &UploadRecorded{
 		BatchID: u.id, Kind: kind, County: actor.Jurisdiction, FileName: strings.TrimSpace(f.Name),
 		FileSHA256: f.SHA256, Rows: rows, Accepted: accepted, Rejected: rows - accepted,
-		Errors: errs, UploadedBy: actor.UserID, UploadedAt: at,
+		ErrorsReport: errorsReport, UploadedBy: actor.UserID, UploadedAt: at,
 	})
 	return nil
 }
