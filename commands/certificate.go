@@ -131,7 +131,7 @@ func (h *Handlers) complete(ctx context.Context, actor access.Actor, e *enrollme
 		}
 		gr, err := h.GrantProjectCredits(ctx, granter, e.TeacherID(), credit.Grant{
 			Year: g.Year, CompletedOn: p.Details().End, Level: credit.Level(strconv.Itoa(int(g.Level))),
-			Category: creditCategory(p.Kind()), Hours: g.Hours, Credits: g.Credits, Title: p.Details().Name,
+			Category: creditCategory(p.Kind()), Hours: credit.Whole(g.Hours), Credits: credit.FromFloat(g.Credits), Title: p.Details().Name,
 			Source: credit.Source{Kind: credit.SourceProject, EnrollmentID: e.ID(), ProjectID: e.ProjectID(), EventID: env.ID},
 			At:     h.Now().UTC(),
 		})

@@ -119,16 +119,16 @@ func (h *Handlers) importCreditRow(ctx context.Context, actor access.Actor, syst
 		add("category", "类别应为培训、校本研修、学历提升、班主任工作或其他")
 	}
 	if s := strings.TrimSpace(row.Hours); s != "" {
-		n, err := strconv.Atoi(s)
+		n, err := credit.ParseQuantity(s)
 		if err != nil {
-			add("hours", "学时应为整数")
+			add("hours", "学时应为数字，最多保留一位小数（如 12 或 12.5）")
 		}
 		g.Hours = n
 	}
 	if s := strings.TrimSpace(row.Credits); s != "" {
-		f, err := strconv.ParseFloat(s, 64)
+		f, err := credit.ParseQuantity(s)
 		if err != nil {
-			add("credits", "学分应为数字")
+			add("credits", "学分应为数字，最多保留一位小数（如 1 或 0.5）")
 		}
 		g.Credits = f
 	}

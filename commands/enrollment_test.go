@@ -191,7 +191,7 @@ func TestCertificatesGetUniqueNumbers(t *testing.T) {
 		}
 		seen[c.Number] = true
 		l, err := f.h.LoadLedger(ctx, e.TeacherID())
-		if err != nil || len(l.Live()) != 1 || l.Live()[0].Hours != 24 {
+		if err != nil || len(l.Live()) != 1 || l.Live()[0].Hours != credit.Whole(24) {
 			t.Fatalf("ledger %d: %+v %v", i, l.Live(), err)
 		}
 	}

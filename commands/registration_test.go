@@ -87,7 +87,7 @@ func (f *regFixture) teacherWith(t *testing.T, p teacher.Profile) uuid.UUID {
 	}
 	for y := 2020; y <= 2023; y++ {
 		if _, err := f.h.GrantCredits(ctx, f.sys, id, credit.Grant{Year: y, CompletedOn: time.Date(y, 6, 30, 0, 0, 0, 0, time.UTC),
-			Level: credit.LevelProvincial, Category: credit.CategoryTraining, Hours: 90, Title: "培训",
+			Level: credit.LevelProvincial, Category: credit.CategoryTraining, Hours: credit.Whole(90), Title: "培训",
 			Source: credit.Source{Kind: credit.SourceImport, System: "old", ExternalID: id.String() + string(rune('0'+y-2020))}}); err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +150,7 @@ func TestCheckAsOfReplaysOnlyWhatHadHappened(t *testing.T) {
 	f.clock.Set(t0.Add(3 * time.Hour)) // a stricter policy is published
 	if _, err := f.h.PublishPolicy(ctx, access.Actor{UserID: uuid.New(), Role: access.RoleProvinceAdmin, Jurisdiction: "13"}, registration.Policy{
 		Version: "hb-2022", Scope: "13", EffectiveFrom: time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), CycleYears: 5,
-		MinCycleHours: 240, MinYearHours: 60, MaxUnapprovedAbsenceDays: 183}); err != nil {
+		MinCycleHours: credit.Whole(240), MinYearHours: credit.Whole(60), MaxUnapprovedAbsenceDays: 183}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -178,7 +178,7 @@ func TestCheckAsOfReplaysOnlyWhatHadHappened(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.PolicyVersion != registration.NationalVersion || c.Progress.Hours != 270 {
+	if c.PolicyVersion != registration.NationalVersion || c.Progress.Hours != credit.Whole(270) {
 		t.Errorf("as of t0+150m: policy %s, %d hours", c.PolicyVersion, c.Progress.Hours)
 	}
 	// Before the teacher existed there is nothing to check.
@@ -276,7 +276,7 @@ func TestExemptionMatchesTeacherCategories(t *testing.T) {
 	other := f.teacherWith(t, teacher.Profile{PostCategory: "1"})
 	if _, err := f.h.PublishPolicy(ctx, access.Actor{UserID: uuid.New(), Role: access.RoleProvinceAdmin, Jurisdiction: "13"}, registration.Policy{
 		Version: "hb-exempt", Scope: "13", EffectiveFrom: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), CycleYears: 5,
-		MinCycleHours: 360, MaxUnapprovedAbsenceDays: 183,
+		MinCycleHours: credit.Whole(360), MaxUnapprovedAbsenceDays: 183,
 		Exemptions: []registration.Exemption{{Code: "post_category:3", Label: "工勤技能岗位"}}}); err != nil {
 		t.Fatal(err)
 	}

@@ -316,7 +316,7 @@ type bankSubmitRequest struct {
 	Level        credit.Level    `json:"level"`
 	StartOn      string          `json:"start_on"`
 	EndOn        string          `json:"end_on"`
-	ClaimedHours int             `json:"claimed_hours"`
+	ClaimedHours credit.Quantity `json:"claimed_hours"`
 	Evidence     []file.FileRef  `json:"evidence"`
 }
 
@@ -417,10 +417,10 @@ func (a *CreditArea) bankOne(w http.ResponseWriter, r *http.Request) error {
 }
 
 type creditRecogniseRequest struct {
-	Hours   int          `json:"hours"`
-	Credits float64      `json:"credits"`
-	Level   credit.Level `json:"level"`
-	Note    string       `json:"note"`
+	Hours   credit.Quantity `json:"hours"`
+	Credits credit.Quantity `json:"credits"`
+	Level   credit.Level    `json:"level"`
+	Note    string          `json:"note"`
 }
 
 func (a *CreditArea) recognise(w http.ResponseWriter, r *http.Request) error {

@@ -17,6 +17,7 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/appraisal"
+	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/domain/registration"
 	"github.com/hbte/record/httpapi/tabular"
@@ -70,13 +71,13 @@ type policyRequest struct {
 	Scope                    string                   `json:"scope"`
 	EffectiveFrom            string                   `json:"effective_from"`
 	CycleYears               int                      `json:"cycle_years"`
-	MinCycleHours            int                      `json:"min_cycle_hours"`
-	MinYearHours             int                      `json:"min_year_hours"`
-	MinCountyOrAboveHours    int                      `json:"min_county_or_above_hours"`
-	SchoolBasedCapHours      int                      `json:"school_based_cap_hours"`
-	DegreeStudyHoursPerYear  int                      `json:"degree_study_hours_per_year"`
-	ClassTeacherHoursPerYear int                      `json:"class_teacher_hours_per_year"`
-	HoursPerCredit           float64                  `json:"hours_per_credit"`
+	MinCycleHours            credit.Quantity          `json:"min_cycle_hours"`
+	MinYearHours             credit.Quantity          `json:"min_year_hours"`
+	MinCountyOrAboveHours    credit.Quantity          `json:"min_county_or_above_hours"`
+	SchoolBasedCapHours      credit.Quantity          `json:"school_based_cap_hours"`
+	DegreeStudyHoursPerYear  credit.Quantity          `json:"degree_study_hours_per_year"`
+	ClassTeacherHoursPerYear credit.Quantity          `json:"class_teacher_hours_per_year"`
+	HoursPerCredit           credit.Quantity          `json:"hours_per_credit"`
 	MaxUnapprovedAbsenceDays int                      `json:"max_unapproved_absence_days"`
 	Exemptions               []registration.Exemption `json:"exemptions"`
 	Note                     string                   `json:"note"`
@@ -379,8 +380,8 @@ type BatchRow struct {
 	CycleStart    string                `json:"cycle_start,omitempty"`
 	CycleEnd      string                `json:"cycle_end,omitempty"`
 	PolicyVersion string                `json:"policy_version,omitempty"`
-	Hours         int                   `json:"hours"`
-	Required      int                   `json:"required"`
+	Hours         credit.Quantity       `json:"hours"`
+	Required      credit.Quantity       `json:"required"`
 	Reasons       []registration.Reason `json:"reasons"`
 }
 
@@ -556,7 +557,7 @@ func WriteBatchSheet(w http.ResponseWriter, format, filename string, rows []Batc
 			line = strconv.Itoa(b.Line)
 		}
 		out[i] = []string{line, b.Name, b.IDNumber, b.County, b.OutcomeLabel, b.CycleStart, b.CycleEnd, b.PolicyVersion,
-			strconv.Itoa(b.Hours), strconv.Itoa(b.Required), strings.Join(reasons, "；")}
+			b.Hours.String(), b.Required.String(), strings.Join(reasons, "；")}
 	}
 	return creditWriteSheet(w, format, filename, header, out)
 }

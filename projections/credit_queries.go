@@ -36,45 +36,45 @@ func NewCreditQueries(pool *pgxpool.Pool) *CreditQueries {
 
 // CreditEntry is one ledger entry as the history shows it.
 type CreditEntry struct {
-	EntryID       uuid.UUID  `json:"entry_id"`
-	Key           string     `json:"key"`
-	Year          int        `json:"year"`
-	CompletedOn   string     `json:"completed_on"`
-	Level         string     `json:"level"`
-	LevelLabel    string     `json:"level_label"`
-	Category      string     `json:"category"`
-	CategoryLabel string     `json:"category_label"`
-	Hours         int        `json:"hours"`
-	Credits       float64    `json:"credits"`
-	Title         string     `json:"title"`
-	SourceKind    string     `json:"source_kind"`
-	SourceLabel   string     `json:"source_label"`
-	Imported      bool       `json:"imported"`
-	SourceSystem  string     `json:"source_system,omitempty"`
-	ExternalID    string     `json:"external_id,omitempty"`
-	SourceID      *uuid.UUID `json:"source_id,omitempty"`
-	CauseEventID  *uuid.UUID `json:"cause_event_id,omitempty"`
-	GrantedAt     time.Time  `json:"granted_at"`
-	GrantedBy     string     `json:"granted_by,omitempty"`
-	Revoked       bool       `json:"revoked"`
-	RevokeReason  string     `json:"revoke_reason,omitempty"`
-	RevokedAt     *time.Time `json:"revoked_at,omitempty"`
+	EntryID       uuid.UUID       `json:"entry_id"`
+	Key           string          `json:"key"`
+	Year          int             `json:"year"`
+	CompletedOn   string          `json:"completed_on"`
+	Level         string          `json:"level"`
+	LevelLabel    string          `json:"level_label"`
+	Category      string          `json:"category"`
+	CategoryLabel string          `json:"category_label"`
+	Hours         credit.Quantity `json:"hours"`
+	Credits       credit.Quantity `json:"credits"`
+	Title         string          `json:"title"`
+	SourceKind    string          `json:"source_kind"`
+	SourceLabel   string          `json:"source_label"`
+	Imported      bool            `json:"imported"`
+	SourceSystem  string          `json:"source_system,omitempty"`
+	ExternalID    string          `json:"external_id,omitempty"`
+	SourceID      *uuid.UUID      `json:"source_id,omitempty"`
+	CauseEventID  *uuid.UUID      `json:"cause_event_id,omitempty"`
+	GrantedAt     time.Time       `json:"granted_at"`
+	GrantedBy     string          `json:"granted_by,omitempty"`
+	Revoked       bool            `json:"revoked"`
+	RevokeReason  string          `json:"revoke_reason,omitempty"`
+	RevokedAt     *time.Time      `json:"revoked_at,omitempty"`
 }
 
 // YearTotal sums the live entries of one training year.
 type YearTotal struct {
-	Year    int     `json:"year"`
-	Hours   int     `json:"hours"`
-	Credits float64 `json:"credits"`
-	Entries int     `json:"entries"`
+	Year    int             `json:"year"`
+	Hours   credit.Quantity `json:"hours"`
+	Credits credit.Quantity `json:"credits"`
+	Entries int             `json:"entries"`
 }
 
 // CycleTotal sums the live entries completed inside a registration cycle.
 type CycleTotal struct {
-	Start   string  `json:"start"`
-	End     string  `json:"end"`
-	Hours   int     `json:"hours"`
-	Credits float64 `json:"credits"`
+	Start   string          `json:"start"`
+	End     string          `json:"end"`
+	Hours   credit.Quantity `json:"hours"`
+	Credits credit.Quantity `json:"credits"`
 }
 
 // CreditHistory is a teacher's credit history since a year.
@@ -91,7 +91,7 @@ type CreditHistory struct {
 // ones included, marked), totals per year and per given cycle.
 func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, since int, cycles []registration.Cycle) (CreditHistory, error) {
 	out := CreditHistory{TeacherID: teacherID, Since: since, Entries: []CreditEntry{}, Years: []YearTotal{}, Cycles: []CycleTotal{}}
-	rows, err := q.pool.Query(ctx, `SELECT entry_id, key, year, completed_on, level, category, hours, credits::float8, title,
+	rows, err := q.pool.Query(ctx, `SELECT entry_id, key, year, completed_on, level, category, hours, credits, title,
 			source_kind, source_system, external_id, source_id, cause_event_id, granted_at, granted_by, revoked, revoke_reason, revoked_at
 		FROM credit_entries WHERE teacher_id = $1 AND year >= $2 ORDER BY completed_on, granted_at, entry_id`, teacherID, since)
 	if err != nil {
@@ -124,11 +124,11 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 			years[e.Year] = y
 			order = append(order, e.Year)
 		}
-		y.Hours += e.Hours
-		y.Credits += e.Credits
+		y.Hours = y.Hours.Add(e.Hours)
+		y.Credits = y.Credits.Add(e.Credits)
 		y.Entries++
-		out.Total.Hours += e.Hours
-		out.Total.Credits += e.Credits
+		out.Total.Hours = out.Total.Hours.Add(e.Hours)
+		out.Total.Credits = out.Total.Credits.Add(e.Credits)
 		out.Total.Entries++
 		for i, c := range cycles {
 			if !completed.Before(c.Start) && completed.Before(c.End) {
@@ -137,8 +137,8 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 						out.Cycles = append(out.Cycles, CycleTotal{Start: c.Start.Format(time.DateOnly), End: c.End.Format(time.DateOnly)})
 					}
 				}
-				out.Cycles[i].Hours += e.Hours
-				out.Cycles[i].Credits += e.Credits
+				out.Cycles[i].Hours = out.Cycles[i].Hours.Add(e.Hours)
+				out.Cycles[i].Credits = out.Cycles[i].Credits.Add(e.Credits)
 			}
 		}
 	}
@@ -159,27 +159,27 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 
 // BankRequest is a credit bank request as lists show it.
 type BankRequest struct {
-	RequestID         uuid.UUID      `json:"request_id"`
-	Revision          int64          `json:"revision"`
-	TeacherID         uuid.UUID      `json:"teacher_id"`
-	TeacherName       string         `json:"teacher_name"`
-	County            string         `json:"county"`
-	Kind              string         `json:"kind"`
-	KindLabel         string         `json:"kind_label"`
-	Title             string         `json:"title"`
-	Organiser         string         `json:"organiser"`
-	Level             string         `json:"level"`
-	StartOn           string         `json:"start_on"`
-	EndOn             string         `json:"end_on"`
-	ClaimedHours      int            `json:"claimed_hours"`
-	Evidence          []file.FileRef `json:"evidence"`
-	Status            string         `json:"status"`
-	StatusLabel       string         `json:"status_label"`
-	SubmittedAt       time.Time      `json:"submitted_at"`
-	DecidedAt         *time.Time     `json:"decided_at,omitempty"`
-	RecognisedHours   *int           `json:"recognised_hours,omitempty"`
-	RecognisedCredits *float64       `json:"recognised_credits,omitempty"`
-	Reason            string         `json:"reason,omitempty"`
+	RequestID         uuid.UUID        `json:"request_id"`
+	Revision          int64            `json:"revision"`
+	TeacherID         uuid.UUID        `json:"teacher_id"`
+	TeacherName       string           `json:"teacher_name"`
+	County            string           `json:"county"`
+	Kind              string           `json:"kind"`
+	KindLabel         string           `json:"kind_label"`
+	Title             string           `json:"title"`
+	Organiser         string           `json:"organiser"`
+	Level             string           `json:"level"`
+	StartOn           string           `json:"start_on"`
+	EndOn             string           `json:"end_on"`
+	ClaimedHours      credit.Quantity  `json:"claimed_hours"`
+	Evidence          []file.FileRef   `json:"evidence"`
+	Status            string           `json:"status"`
+	StatusLabel       string           `json:"status_label"`
+	SubmittedAt       time.Time        `json:"submitted_at"`
+	DecidedAt         *time.Time       `json:"decided_at,omitempty"`
+	RecognisedHours   *credit.Quantity `json:"recognised_hours,omitempty"`
+	RecognisedCredits *credit.Quantity `json:"recognised_credits,omitempty"`
+	Reason            string           `json:"reason,omitempty"`
 }
 
 // BankFilter selects requests: those of one teacher, or a jurisdiction's.
@@ -213,7 +213,7 @@ func (q *CreditQueries) BankRequests(ctx context.Context, f BankFilter) ([]BankR
 	args = append(args, limit, offset)
 	rows, err := q.pool.Query(ctx, `SELECT r.request_id, r.revision, r.teacher_id, COALESCE(t.name, ''), r.county, r.kind, r.title,
 			r.organiser, r.level, r.start_on, r.end_on, r.claimed_hours, r.evidence, r.status, r.submitted_at, r.decided_at,
-			r.recognised_hours, r.recognised_credits::float8, r.reason
+			r.recognised_hours, r.recognised_credits, r.reason
 		FROM credit_bank_requests r LEFT JOIN credit_teachers t USING (teacher_id)
 		WHERE `+where+fmt.Sprintf(` ORDER BY r.submitted_at, r.request_id LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {

@@ -339,7 +339,7 @@ func TestBrowserCountyQueues(t *testing.T) {
 	admin.see("2025年大单元教学校本研修", "校本研修结业证明.pdf")
 	admin.fillIn("2025年大单元教学校本研修", "认定学时", "二十")
 	admin.clickIn("2025年大单元教学校本研修", "认定")
-	admin.see("认定学时应为整数")
+	admin.see("认定学时应为数字")
 	if v := admin.value("认定学时"); v != "二十" {
 		t.Fatalf("the refused recognition lost the hours: %q", v)
 	}

@@ -45,7 +45,7 @@ func TestCreditBatchCheckTiming(t *testing.T) {
 		for y := 2020; y <= 2023; y++ {
 			var err error
 			if last, err = h.GrantCredits(ctx, access.System("load"), r.ID, credit.Grant{Year: y, CompletedOn: time.Date(y, 6, 30, 0, 0, 0, 0, time.UTC),
-				Level: credit.LevelProvincial, Category: credit.CategoryTraining, Hours: 90, Title: "培训",
+				Level: credit.LevelProvincial, Category: credit.CategoryTraining, Hours: credit.Whole(90), Title: "培训",
 				Source: credit.Source{Kind: credit.SourceImport, System: "load", ExternalID: id + strconv.Itoa(y)}}); err != nil {
 				t.Fatal(err)
 			}

@@ -158,7 +158,7 @@ func (s *Service) loadCreditDemo(ctx context.Context, out io.Writer) error {
 	}
 	if _, err := h.SubmitBankRequest(ctx, self, credit.Submission{TeacherID: ids[0], Kind: credit.BankSchoolBased,
 		Title: "2025年大单元教学校本研修", Organiser: "石家庄市第二十五中学", Level: credit.LevelSchool,
-		StartOn: day(2025, 3, 1), EndOn: day(2025, 6, 30), ClaimedHours: 24, Evidence: []file.FileRef{evidence}}); err != nil {
+		StartOn: day(2025, 3, 1), EndOn: day(2025, 6, 30), ClaimedHours: credit.Whole(24), Evidence: []file.FileRef{evidence}}); err != nil {
 		return fmt.Errorf("credit bank request: %w", err)
 	}
 

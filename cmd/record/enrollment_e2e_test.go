@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/hbte/record/commands"
+	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/httpapi"
 	"github.com/hbte/record/httpapi/sso"
 )
@@ -632,7 +633,7 @@ func pipelineStory(t *testing.T, backend string) {
 		t.Fatalf("search by time: %+v", lists)
 	}
 	ledger, err := a(p).svc.Handlers.LoadLedger(context.Background(), uuid.MustParse(T[0].ID))
-	if err != nil || len(ledger.Live()) != 1 || ledger.Live()[0].Hours != 24 || ledger.Live()[0].Credits != 2.5 {
+	if err != nil || len(ledger.Live()) != 1 || ledger.Live()[0].Hours != credit.Whole(24) || ledger.Live()[0].Credits != credit.Tenths(25) {
 		t.Fatalf("ledger after a pass: %+v %v", ledger, err)
 	}
 	number := fin["certificate_number"].(string)

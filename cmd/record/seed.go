@@ -334,7 +334,7 @@ func (g *seeder) teacher(ctx context.Context, i int, admin access.Actor, units [
 				EntryID: uuid.NewSHA1(seedNamespace, []byte(key(fmt.Sprintf("credit/%d/%d", y, k)))), Year: y, CompletedOn: on,
 				Level:    []credit.Level{credit.LevelProvincial, credit.LevelCity, credit.LevelCounty, credit.LevelSchool}[rng.IntN(4)],
 				Category: []credit.Category{credit.CategoryTraining, credit.CategorySchoolBased}[rng.IntN(2)],
-				Hours:    hours, Credits: float64(hours) / 8, Title: fmt.Sprintf("%d年度继续教育培训（%d）", y, k+1),
+				Hours:    credit.Whole(hours), Credits: credit.Tenths(hours * 10 / 8), Title: fmt.Sprintf("%d年度继续教育培训（%d）", y, k+1),
 				Source: credit.Source{Kind: credit.SourceImport, System: "seed", ExternalID: key(fmt.Sprintf("%d/%d", y, k))},
 				At:     on.AddDate(0, 0, 7),
 			})

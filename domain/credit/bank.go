@@ -111,7 +111,7 @@ type Submission struct {
 	Level        Level
 	StartOn      time.Time
 	EndOn        time.Time
-	ClaimedHours int
+	ClaimedHours Quantity
 	Evidence     []file.FileRef
 	At           time.Time
 	// Today is the submitter's calendar date (a date at UTC midnight, like
@@ -215,8 +215,10 @@ func (r *Request) Submit(actor access.Actor, s Submission) error {
 	case s.StartOn.Year() < FirstYear:
 		v.Add("start_on", "开始日期过早")
 	}
-	if s.ClaimedHours <= 0 {
+	if s.ClaimedHours.Sign() <= 0 {
 		v.Add("claimed_hours", "申请学时应大于零")
+	} else if !s.ClaimedHours.InputExact() {
+		v.Add("claimed_hours", "学时最多保留一位小数")
 	}
 	if len(s.Evidence) == 0 {
 		v.Add("evidence", "请上传证明材料")
@@ -245,8 +247,8 @@ func (r *Request) Submit(actor access.Actor, s Submission) error {
 
 // Recognition is the input of Request.Recognise.
 type Recognition struct {
-	Hours   int
-	Credits float64
+	Hours   Quantity
+	Credits Quantity
 	// Level may correct the teacher's claim; empty keeps it.
 	Level Level
 	Note  string
@@ -270,11 +272,16 @@ func (r *Request) Recognise(actor access.Actor, teacherCounty string, rc Recogni
 		return err
 	}
 	v := &domain.ValidationError{}
-	if rc.Hours <= 0 {
+	if rc.Hours.Sign() <= 0 {
 		v.Add("hours", "认定学时应大于零")
 	}
-	if rc.Credits < 0 {
+	if rc.Hours.Sign() > 0 && !rc.Hours.InputExact() {
+		v.Add("hours", "学时最多保留一位小数")
+	}
+	if rc.Credits.Sign() < 0 {
 		v.Add("credits", "学分不能为负数")
+	} else if !rc.Credits.InputExact() {
+		v.Add("credits", "学分最多保留一位小数")
 	}
 	if rc.Level != "" && !rc.Level.Valid() {
 		v.Add("level", "级别不正确")

@@ -25,7 +25,7 @@ func submitted(t *testing.T) (*credit.Request, access.Actor) {
 	err := r.Submit(teacher, credit.Submission{
 		TeacherID: teacher.TeacherID, County: county, Kind: credit.BankSchoolBased,
 		Title: "校本研修：大单元教学", Organiser: "石家庄市第一中学", Level: credit.LevelSchool,
-		StartOn: day(2023, 3, 1), EndOn: day(2023, 6, 30), ClaimedHours: 30,
+		StartOn: day(2023, 3, 1), EndOn: day(2023, 6, 30), ClaimedHours: credit.Whole(30),
 		Evidence: evidence(), At: day(2023, 7, 2),
 	})
 	if err != nil {
@@ -38,7 +38,7 @@ func TestBankRequestLifecycle(t *testing.T) {
 	type step func(r *credit.Request, teacher access.Actor) error
 	recognise := func(actor access.Actor) step {
 		return func(r *credit.Request, _ access.Actor) error {
-			return r.Recognise(actor, county, credit.Recognition{Hours: 24, At: day(2023, 7, 10)})
+			return r.Recognise(actor, county, credit.Recognition{Hours: credit.Whole(24), At: day(2023, 7, 10)})
 		}
 	}
 	reject := func(reason string) step {
@@ -84,7 +84,7 @@ func TestRecognisedRequestGrantsOnceIntoLedger(t *testing.T) {
 	if _, err := r.LedgerGrant(uuid.New(), uuid.New()); !errors.Is(err, domain.ErrInvalidState) {
 		t.Fatalf("grant before recognition: err = %v", err)
 	}
-	if err := r.Recognise(countyAdmin, county, credit.Recognition{Hours: 24, Note: "按实际学时认定", At: day(2023, 7, 10)}); err != nil {
+	if err := r.Recognise(countyAdmin, county, credit.Recognition{Hours: credit.Whole(24), Note: "按实际学时认定", At: day(2023, 7, 10)}); err != nil {
 		t.Fatal(err)
 	}
 	l := credit.NewLedger(teacher.TeacherID)
@@ -102,7 +102,7 @@ func TestRecognisedRequestGrantsOnceIntoLedger(t *testing.T) {
 		t.Fatalf("live entries = %d, want 1", len(live))
 	}
 	e := live[0]
-	if e.Hours != 24 || e.Category != credit.CategorySchoolBased || e.Level != credit.LevelSchool || e.Year != 2023 ||
+	if e.Hours != credit.Whole(24) || e.Category != credit.CategorySchoolBased || e.Level != credit.LevelSchool || e.Year != 2023 ||
 		e.Key != "creditbank:"+r.ID().String() {
 		t.Errorf("entry = %+v", e)
 	}
@@ -113,7 +113,7 @@ func TestSubmitValidation(t *testing.T) {
 	base := credit.Submission{
 		TeacherID: teacher.TeacherID, County: county, Kind: credit.BankDegreeStudy,
 		Title: "教育硕士", Organiser: "河北师范大学", Level: credit.LevelProvincial,
-		StartOn: day(2022, 9, 1), EndOn: day(2023, 6, 30), ClaimedHours: 72,
+		StartOn: day(2022, 9, 1), EndOn: day(2023, 6, 30), ClaimedHours: credit.Whole(72),
 		Evidence: evidence(), At: day(2023, 7, 1),
 	}
 	tests := []struct {
@@ -139,7 +139,7 @@ func TestSubmitValidation(t *testing.T) {
 		{"bad evidence type", teacher, func(s *credit.Submission) {
 			s.Evidence = []file.FileRef{{SHA256: strings.Repeat("0", 64), Name: "x.exe", Size: 1, ContentType: "application/x-msdownload"}}
 		}, domain.ErrValidation, "evidence[0].content_type"},
-		{"zero hours", teacher, func(s *credit.Submission) { s.ClaimedHours = 0 }, domain.ErrValidation, "claimed_hours"},
+		{"zero hours", teacher, func(s *credit.Submission) { s.ClaimedHours = credit.Whole(0) }, domain.ErrValidation, "claimed_hours"},
 		{"bad kind", teacher, func(s *credit.Submission) { s.Kind = "nap" }, domain.ErrValidation, "kind"},
 	}
 	for _, tt := range tests {

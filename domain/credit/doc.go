@@ -8,6 +8,11 @@
 // grant whose key is already live in the ledger is refused (or ignored when it
 // repeats the same grant, so a retried command is harmless).
 //
+// Hours and credits are exact decimals (Quantity, thousandths in an
+// integer): input carries at most one decimal place (12.5 h, 0.5 credit),
+// anything finer is refused, never rounded, and totals are exact sums.
+// Events stored with integer hours or float credits decode unchanged.
+//
 // It may import the standard library, uuid, domain, domain/event,
 // domain/access and domain/file (for evidence files). It is pure: time and
 // identifiers are passed in.

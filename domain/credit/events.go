@@ -29,8 +29,8 @@ type Granted struct {
 	CompletedOn time.Time `json:"completed_on"`
 	Level       Level     `json:"level"`
 	Category    Category  `json:"category"`
-	Hours       int       `json:"hours"`
-	Credits     float64   `json:"credits"`
+	Hours       Quantity  `json:"hours"`
+	Credits     Quantity  `json:"credits"`
 	Title       string    `json:"title"`
 	Source      Source    `json:"source"`
 	GrantedAt   time.Time `json:"granted_at"`
@@ -64,7 +64,7 @@ type BankSubmitted struct {
 	Level        Level          `json:"level"`
 	StartOn      time.Time      `json:"start_on"`
 	EndOn        time.Time      `json:"end_on"`
-	ClaimedHours int            `json:"claimed_hours"`
+	ClaimedHours Quantity       `json:"claimed_hours"`
 	Evidence     []file.FileRef `json:"evidence"`
 	SubmittedAt  time.Time      `json:"submitted_at"`
 }
@@ -76,8 +76,8 @@ func (*BankSubmitted) EventType() string { return TypeBankSubmitted }
 type BankRecognised struct {
 	RequestID    uuid.UUID `json:"request_id"`
 	TeacherID    uuid.UUID `json:"teacher_id"`
-	Hours        int       `json:"hours"`
-	Credits      float64   `json:"credits"`
+	Hours        Quantity  `json:"hours"`
+	Credits      Quantity  `json:"credits"`
 	Year         int       `json:"year"`
 	Level        Level     `json:"level"`
 	Note         string    `json:"note,omitempty"`

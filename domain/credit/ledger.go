@@ -35,8 +35,8 @@ type Entry struct {
 	CompletedOn time.Time `json:"completed_on"`
 	Level       Level     `json:"level"`
 	Category    Category  `json:"category"`
-	Hours       int       `json:"hours"`
-	Credits     float64   `json:"credits"`
+	Hours       Quantity  `json:"hours"`
+	Credits     Quantity  `json:"credits"`
 	Title       string    `json:"title"`
 	Source      Source    `json:"source"`
 	GrantedAt   time.Time `json:"granted_at"`
@@ -57,8 +57,8 @@ type Grant struct {
 	CompletedOn time.Time
 	Level       Level
 	Category    Category
-	Hours       int
-	Credits     float64
+	Hours       Quantity
+	Credits     Quantity
 	Title       string
 	Source      Source
 	At          time.Time
@@ -175,14 +175,20 @@ func (g Grant) validate() error {
 	if !g.Category.Valid() {
 		v.Add("category", "类别不正确")
 	}
-	if g.Hours < 0 {
+	if g.Hours.Sign() < 0 {
 		v.Add("hours", "学时不能为负数")
 	}
-	if g.Credits < 0 {
+	if g.Credits.Sign() < 0 {
 		v.Add("credits", "学分不能为负数")
 	}
-	if g.Hours == 0 && g.Credits == 0 {
+	if g.Hours.IsZero() && g.Credits.IsZero() {
 		v.Add("hours", "学时和学分不能都为零")
+	}
+	if !g.Hours.InputExact() {
+		v.Add("hours", "学时最多保留一位小数")
+	}
+	if !g.Credits.InputExact() {
+		v.Add("credits", "学分最多保留一位小数")
 	}
 	if strings.TrimSpace(g.Title) == "" {
 		v.Add("title", "缺少名称")
@@ -260,21 +266,21 @@ func (l *Ledger) Lookup(key string) (Entry, bool) {
 
 // Total sums live entries.
 type Total struct {
-	Hours      int              `json:"hours"`
-	Credits    float64          `json:"credits"`
-	ByCategory map[Category]int `json:"by_category"`
-	ByLevel    map[Level]int    `json:"by_level"`
+	Hours      Quantity              `json:"hours"`
+	Credits    Quantity              `json:"credits"`
+	ByCategory map[Category]Quantity `json:"by_category"`
+	ByLevel    map[Level]Quantity    `json:"by_level"`
 }
 
 func (t *Total) add(e Entry) {
 	if t.ByCategory == nil {
-		t.ByCategory = map[Category]int{}
-		t.ByLevel = map[Level]int{}
+		t.ByCategory = map[Category]Quantity{}
+		t.ByLevel = map[Level]Quantity{}
 	}
-	t.Hours += e.Hours
-	t.Credits += e.Credits
-	t.ByCategory[e.Category] += e.Hours
-	t.ByLevel[e.Level] += e.Hours
+	t.Hours = t.Hours.Add(e.Hours)
+	t.Credits = t.Credits.Add(e.Credits)
+	t.ByCategory[e.Category] = t.ByCategory[e.Category].Add(e.Hours)
+	t.ByLevel[e.Level] = t.ByLevel[e.Level].Add(e.Hours)
 }
 
 // YearTotal is the total of one training year.

@@ -28,7 +28,7 @@ func projectGrant(enrollment uuid.UUID, hours int, completed time.Time) credit.G
 	return credit.Grant{
 		EntryID: uuid.New(), Year: completed.Year(), CompletedOn: completed,
 		Level: credit.LevelProvincial, Category: credit.CategoryTraining,
-		Hours: hours, Credits: float64(hours) / 10, Title: "省培项目",
+		Hours: credit.Whole(hours), Credits: credit.Tenths(hours), Title: "省培项目",
 		Source: credit.Source{Kind: credit.SourceProject, EnrollmentID: enrollment, ProjectID: uuid.New(), EventID: uuid.New()},
 		At:     completed.Add(48 * time.Hour),
 	}
@@ -52,11 +52,11 @@ func TestGrantCountsAnActivityOnce(t *testing.T) {
 	}
 	changed := g
 	changed.EntryID = uuid.New()
-	changed.Hours = 80
+	changed.Hours = credit.Whole(80)
 	if _, err := l.Grant(sys, county, changed); !errors.Is(err, credit.ErrAlreadyCounted) || !errors.Is(err, domain.ErrDuplicate) {
 		t.Fatalf("different figures for the same activity: err = %v, want ErrAlreadyCounted", err)
 	}
-	if got := l.TotalBetween(day(2023, 1, 1), day(2024, 1, 1)).Hours; got != 40 {
+	if got := l.TotalBetween(day(2023, 1, 1), day(2024, 1, 1)).Hours; got != credit.Whole(40) {
 		t.Errorf("total = %d, want 40", got)
 	}
 	if got := len(l.Changes()); got != 1 {
@@ -81,7 +81,7 @@ func TestRevokedEntryStopsCountingAndMayBeGrantedAgain(t *testing.T) {
 	if err := l.Revoke(institution, county, key, "成绩更正为不合格", uuid.New(), day(2023, 7, 5)); err != nil {
 		t.Fatal(err)
 	}
-	if got := l.TotalBetween(day(2023, 1, 1), day(2024, 1, 1)).Hours; got != 0 {
+	if got := l.TotalBetween(day(2023, 1, 1), day(2024, 1, 1)).Hours; !got.IsZero() {
 		t.Errorf("total after revoke = %d, want 0", got)
 	}
 	if _, ok := l.Lookup(key); ok {
@@ -98,7 +98,7 @@ func TestRevokedEntryStopsCountingAndMayBeGrantedAgain(t *testing.T) {
 	if got, want := len(l.Entries()), 2; got != want {
 		t.Errorf("entries kept = %d, want %d (revoked stays for audit)", got, want)
 	}
-	if got := l.TotalBetween(day(2023, 1, 1), day(2024, 1, 1)).Hours; got != 40 {
+	if got := l.TotalBetween(day(2023, 1, 1), day(2024, 1, 1)).Hours; got != credit.Whole(40) {
 		t.Errorf("total after re-grant = %d, want 40", got)
 	}
 }
@@ -137,7 +137,7 @@ func TestLedgerReplaysToSameState(t *testing.T) {
 	replayed.Load(replayed, history)
 
 	got, want := replayed.TotalsByYear(), l.TotalsByYear()
-	if len(got) != 2 || got[0].Year != 2022 || got[0].Hours != 40 || got[1].Year != 2023 || got[1].Hours != 16 {
+	if len(got) != 2 || got[0].Year != 2022 || got[0].Hours != credit.Whole(40) || got[1].Year != 2023 || got[1].Hours != credit.Whole(16) {
 		t.Errorf("replayed totals = %+v", got)
 	}
 	if len(got) != len(want) {
@@ -175,7 +175,7 @@ func TestGrantAuthorizationAndValidation(t *testing.T) {
 		{"missing enrollment", sys, projectGrant(uuid.Nil, 10, day(2023, 1, 1)), domain.ErrValidation},
 		{"zero hours and credits", sys, func() credit.Grant {
 			g := projectGrant(uuid.New(), 0, day(2023, 1, 1))
-			g.Credits = 0
+			g.Credits = credit.Whole(0)
 			return g
 		}(), domain.ErrValidation},
 		{"completed before its year", sys, func() credit.Grant {
@@ -229,7 +229,7 @@ func TestTotalBetweenIsHalfOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := l.TotalBetween(day(2019, 9, 1), day(2024, 9, 1)).Hours; got != 2 {
+	if got := l.TotalBetween(day(2019, 9, 1), day(2024, 9, 1)).Hours; got != credit.Whole(2) {
 		t.Errorf("hours in [2019-09-01, 2024-09-01) = %d, want 2", got)
 	}
 }

@@ -38,6 +38,11 @@
 //     completed cycle year's minimum) and the hours still missing; only a
 //     revoked certificate fails at once. An exemption of the policy wins
 //     over everything but a revoked certificate.
+//   - Credits convert to hours (entries recorded without hours, at the
+//     policy's HoursPerCredit) exactly: 359 h plus 0.5 credit at 1 h per
+//     credit is 359.5 h, short of a 360 h rule. Nothing is rounded, in the
+//     teacher's favour or against it; every figure of a policy takes one
+//     decimal place.
 //   - A per-year minimum is checked on each completed cycle year (the year
 //     from the registration anniversary); hours made up later do not fill an
 //     earlier year.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -78,8 +77,8 @@ type EntryEvidence struct {
 	CompletedOn   time.Time       `json:"completed_on"`
 	Category      credit.Category `json:"category"`
 	Level         credit.Level    `json:"level"`
-	RecordedHours int             `json:"recorded_hours"`
-	CountedHours  int             `json:"counted_hours"`
+	RecordedHours credit.Quantity `json:"recorded_hours"`
+	CountedHours  credit.Quantity `json:"counted_hours"`
 	Status        string          `json:"status"`
 	Rule          string          `json:"rule,omitempty"`
 	Note          string          `json:"note,omitempty"`
@@ -99,11 +98,11 @@ type YearEvidence struct {
 // CycleYearHours is the hours of one cycle year (from one registration
 // anniversary to the next).
 type CycleYearHours struct {
-	From    time.Time `json:"from"`
-	To      time.Time `json:"to"`
-	Hours   int       `json:"hours"`
-	Minimum int       `json:"minimum"`
-	Due     bool      `json:"due"`
+	From    time.Time       `json:"from"`
+	To      time.Time       `json:"to"`
+	Hours   credit.Quantity `json:"hours"`
+	Minimum credit.Quantity `json:"minimum"`
+	Due     bool            `json:"due"`
 }
 
 // AbsenceEvidence is an absence and the days of it inside the cycle.
@@ -123,14 +122,14 @@ type Evidence struct {
 
 // Progress is where the hours stand, also before the cycle is due.
 type Progress struct {
-	Hours                 int `json:"hours"`
-	Required              int `json:"required"`
-	Missing               int `json:"missing"`
-	CountyOrAboveHours    int `json:"county_or_above_hours"`
-	CountyOrAboveRequired int `json:"county_or_above_required"`
-	CountyOrAboveMissing  int `json:"county_or_above_missing"`
-	SchoolBasedCounted    int `json:"school_based_counted"`
-	SchoolBasedCapped     int `json:"school_based_capped"`
+	Hours                 credit.Quantity `json:"hours"`
+	Required              credit.Quantity `json:"required"`
+	Missing               credit.Quantity `json:"missing"`
+	CountyOrAboveHours    credit.Quantity `json:"county_or_above_hours"`
+	CountyOrAboveRequired credit.Quantity `json:"county_or_above_required"`
+	CountyOrAboveMissing  credit.Quantity `json:"county_or_above_missing"`
+	SchoolBasedCounted    credit.Quantity `json:"school_based_counted"`
+	SchoolBasedCapped     credit.Quantity `json:"school_based_capped"`
 }
 
 // Result is the outcome of a check with every reason and the evidence.
@@ -279,7 +278,7 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 			RecordedHours: en.Hours, Status: StatusCounted,
 		}
 		exclude := func(rule, note string) {
-			ev.Status, ev.Rule, ev.Note, ev.CountedHours = StatusExcluded, rule, note, 0
+			ev.Status, ev.Rule, ev.Note, ev.CountedHours = StatusExcluded, rule, note, credit.Quantity{}
 		}
 		hours := en.Hours
 		switch {
@@ -287,23 +286,25 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 			exclude(RuleRevoked, "已撤销："+en.RevokeReason)
 		case en.Key != "" && seen[en.Key]:
 			exclude(RuleDuplicateActivity, "同一学习活动只计一次")
-		case hours == 0 && (e.p.HoursPerCredit == 0 || en.Credits == 0):
+		case hours.IsZero() && (e.p.HoursPerCredit.IsZero() || en.Credits.IsZero()):
 			exclude(RuleNoHours, "无学时记录")
 		default:
 			seen[en.Key] = true
-			if hours == 0 {
-				hours = int(math.Round(en.Credits * e.p.HoursPerCredit))
-				ev.Rule, ev.Note = RuleCreditConversion, fmt.Sprintf("按每学分%g学时折算", e.p.HoursPerCredit)
+			if hours.IsZero() {
+				// Exact: 0.5 credit at 1 h per credit is 0.5 h, never rounded.
+				hours = en.Credits.Mul(e.p.HoursPerCredit)
+				ev.Rule, ev.Note = RuleCreditConversion, fmt.Sprintf("按每学分%s学时折算", e.p.HoursPerCredit)
 			}
-			flat, flatRule := 0, ""
+			var flat credit.Quantity
+			flatRule := ""
 			switch en.Category {
 			case credit.CategoryDegreeStudy:
 				flat, flatRule = e.p.DegreeStudyHoursPerYear, RuleDegreeStudyFlat
 			case credit.CategoryClassTeacher:
 				flat, flatRule = e.p.ClassTeacherHoursPerYear, RuleClassTeacherFlat
 			}
-			if flat > 0 {
-				ev.Rule, ev.Note = flatRule, fmt.Sprintf("%s每年按%d学时计", en.Category.Label(), flat)
+			if flat.Sign() > 0 {
+				ev.Rule, ev.Note = flatRule, fmt.Sprintf("%s每年按%s学时计", en.Category.Label(), flat)
 				if flatYears[en.Category] == nil {
 					flatYears[en.Category] = map[int]bool{}
 				}
@@ -314,33 +315,33 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 				flatYears[en.Category][en.Year] = true
 				hours = flat
 			}
-			if isSchoolBased(en) && e.p.SchoolBasedCapHours > 0 {
-				if hours > capLeft {
+			if isSchoolBased(en) && e.p.SchoolBasedCapHours.Sign() > 0 {
+				if capLeft.Less(hours) {
 					ev.Status, ev.Rule = StatusCapped, RuleSchoolBasedCap
-					ev.Note = fmt.Sprintf("校本研修学时计入上限%d学时", e.p.SchoolBasedCapHours)
-					prog.SchoolBasedCapped += hours - capLeft
+					ev.Note = fmt.Sprintf("校本研修学时计入上限%s学时", e.p.SchoolBasedCapHours)
+					prog.SchoolBasedCapped = prog.SchoolBasedCapped.Add(hours.Sub(capLeft))
 					hours = capLeft
 				}
-				capLeft -= hours
+				capLeft = capLeft.Sub(hours)
 			}
 			ev.CountedHours = hours
 			if isSchoolBased(en) {
-				prog.SchoolBasedCounted += hours
+				prog.SchoolBasedCounted = prog.SchoolBasedCounted.Add(hours)
 			}
 		}
 		e.res.Evidence.Entries = append(e.res.Evidence.Entries, ev)
 	}
 
 	for _, ev := range e.res.Evidence.Entries {
-		prog.Hours += ev.CountedHours
+		prog.Hours = prog.Hours.Add(ev.CountedHours)
 		if ev.Level.CountyOrAbove() {
-			prog.CountyOrAboveHours += ev.CountedHours
+			prog.CountyOrAboveHours = prog.CountyOrAboveHours.Add(ev.CountedHours)
 		}
 	}
 	prog.Required = e.p.MinCycleHours
-	prog.Missing = max(0, prog.Required-prog.Hours)
+	prog.Missing = prog.Required.Sub(prog.Hours).Max(credit.Quantity{})
 	prog.CountyOrAboveRequired = e.p.MinCountyOrAboveHours
-	prog.CountyOrAboveMissing = max(0, prog.CountyOrAboveRequired-prog.CountyOrAboveHours)
+	prog.CountyOrAboveMissing = prog.CountyOrAboveRequired.Sub(prog.CountyOrAboveHours).Max(credit.Quantity{})
 
 	years := e.cycle.End.Year() - e.cycle.Start.Year()
 	for i := range years {
@@ -348,7 +349,7 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 		cy := CycleYearHours{From: from, To: to, Minimum: e.p.MinYearHours, Due: !e.asOf.Before(to)}
 		for _, ev := range e.res.Evidence.Entries {
 			if !ev.CompletedOn.Before(from) && ev.CompletedOn.Before(to) {
-				cy.Hours += ev.CountedHours
+				cy.Hours = cy.Hours.Add(ev.CountedHours)
 			}
 		}
 		e.res.Evidence.CycleYears = append(e.res.Evidence.CycleYears, cy)
@@ -489,12 +490,12 @@ func (e *evaluation) judgeAbsence() {
 }
 
 func (e *evaluation) judgeYearHours() {
-	if e.p.MinYearHours == 0 {
+	if e.p.MinYearHours.IsZero() {
 		return
 	}
 	for i, cy := range e.res.Evidence.CycleYears {
-		if cy.Due && cy.Hours < cy.Minimum {
-			e.reason(CodeYearHoursShort, OutcomeDeferred, fmt.Sprintf("注册周期第%d年（%s至%s）培训%d学时，少于每年%d学时",
+		if cy.Due && cy.Hours.Less(cy.Minimum) {
+			e.reason(CodeYearHoursShort, OutcomeDeferred, fmt.Sprintf("注册周期第%d年（%s至%s）培训%s学时，少于每年%s学时",
 				i+1, cy.From.Format("2006-01-02"), cy.To.AddDate(0, 0, -1).Format("2006-01-02"), cy.Hours, cy.Minimum))
 		}
 	}
@@ -502,11 +503,11 @@ func (e *evaluation) judgeYearHours() {
 
 func (e *evaluation) judgeCycleHours() {
 	pr := e.res.Progress
-	if pr.Missing > 0 {
-		e.reason(CodeHoursShort, OutcomeDeferred, fmt.Sprintf("注册周期内培训%d学时，少于%d学时，尚缺%d学时", pr.Hours, pr.Required, pr.Missing))
+	if pr.Missing.Sign() > 0 {
+		e.reason(CodeHoursShort, OutcomeDeferred, fmt.Sprintf("注册周期内培训%s学时，少于%s学时，尚缺%s学时", pr.Hours, pr.Required, pr.Missing))
 	}
-	if pr.CountyOrAboveMissing > 0 {
-		e.reason(CodeCountyHoursShort, OutcomeDeferred, fmt.Sprintf("县级以上培训%d学时，少于%d学时", pr.CountyOrAboveHours, pr.CountyOrAboveRequired))
+	if pr.CountyOrAboveMissing.Sign() > 0 {
+		e.reason(CodeCountyHoursShort, OutcomeDeferred, fmt.Sprintf("县级以上培训%s学时，少于%s学时", pr.CountyOrAboveHours, pr.CountyOrAboveRequired))
 	}
 }
 

@@ -27,7 +27,7 @@ func entry(hours int, completed time.Time, cat credit.Category, level credit.Lev
 	id := uuid.New()
 	return credit.Entry{
 		ID: id, Key: "enrollment:" + id.String(), Year: completed.Year(), CompletedOn: completed,
-		Level: level, Category: cat, Hours: hours, Title: "培训", GrantedAt: completed,
+		Level: level, Category: cat, Hours: credit.Whole(hours), Title: "培训", GrantedAt: completed,
 	}
 }
 
@@ -191,26 +191,26 @@ func TestEvaluate(t *testing.T) {
 			registration.OutcomePass, nil, 400, 0},
 		{"school-based cap", func(in *registration.Input) {
 			in.Policy.Version = "capped"
-			in.Policy.SchoolBasedCapHours = 100
+			in.Policy.SchoolBasedCapHours = credit.Whole(100)
 			in.Entries = schoolMix()
 		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 340, 20},
 		{"school-based under the cap", func(in *registration.Input) {
 			in.Policy.Version = "capped"
-			in.Policy.SchoolBasedCapHours = 120
+			in.Policy.SchoolBasedCapHours = credit.Whole(120)
 			in.Entries = schoolMix()
 		}, registration.OutcomePass, nil, 360, 0},
 		{"county-or-above minimum", func(in *registration.Input) {
-			in.Policy.MinCountyOrAboveHours = 120
+			in.Policy.MinCountyOrAboveHours = credit.Whole(120)
 			in.Entries = []credit.Entry{training(100, day(2020, 6, 1)), entry(300, day(2022, 6, 1), credit.CategoryTraining, credit.LevelOther)}
 		}, registration.OutcomeDeferred, []string{registration.CodeCountyHoursShort}, 400, 0},
 		{"an activity counts once", func(in *registration.Input) {
 			in.Entries = append(in.Entries[:4], in.Entries[0])
 		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 320, 40},
 		{"exactly 360 hours pass", func(in *registration.Input) {
-			in.Entries[4].Hours = 40
+			in.Entries[4].Hours = credit.Whole(40)
 		}, registration.OutcomePass, nil, 360, 0},
 		{"359 hours defer", func(in *registration.Input) {
-			in.Entries[4].Hours = 39
+			in.Entries[4].Hours = credit.Whole(39)
 		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 359, 1},
 		{"unapproved absence of exactly 183 days passes", func(in *registration.Input) {
 			in.Absences = []registration.Absence{{From: day(2021, 3, 1), Until: day(2021, 8, 31)}}
@@ -252,14 +252,14 @@ func TestEvaluate(t *testing.T) {
 		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 300, 60},
 		{"credits convert when the policy says so", func(in *registration.Input) {
 			in.Policy.Version = "credits"
-			in.Policy.HoursPerCredit = 10
+			in.Policy.HoursPerCredit = credit.Whole(10)
 			e := training(0, day(2024, 6, 1))
-			e.Credits = 8
+			e.Credits = credit.Whole(8)
 			in.Entries = append(in.Entries[:4], e)
 		}, registration.OutcomePass, nil, 400, 0},
 		{"credits without a conversion are left out", func(in *registration.Input) {
 			e := training(0, day(2024, 6, 1))
-			e.Credits = 8
+			e.Credits = credit.Whole(8)
 			in.Entries = append(in.Entries[:4], e)
 		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 320, 40},
 		{"every reason is reported", func(in *registration.Input) {
@@ -290,8 +290,8 @@ func TestEvaluate(t *testing.T) {
 			if gotCodes := codes(got); !slices.Equal(gotCodes, want) {
 				t.Errorf("reasons = %v, want %v", gotCodes, want)
 			}
-			if got.Progress.Hours != tt.wantHours || got.Progress.Missing != tt.wantMissing {
-				t.Errorf("progress = %d hours, %d missing; want %d, %d", got.Progress.Hours, got.Progress.Missing, tt.wantHours, tt.wantMissing)
+			if got.Progress.Hours != credit.Whole(tt.wantHours) || got.Progress.Missing != credit.Whole(tt.wantMissing) {
+				t.Errorf("progress = %s hours, %s missing; want %d, %d", got.Progress.Hours, got.Progress.Missing, tt.wantHours, tt.wantMissing)
 			}
 			if got.PolicyVersion != in.Policy.Version || got.PolicyVersion == "" {
 				t.Errorf("policy version = %q, want %q", got.PolicyVersion, in.Policy.Version)
@@ -315,7 +315,7 @@ func schoolMix() []credit.Entry {
 
 func withMinYear(h int) registration.Policy {
 	p := registration.NationalDefault()
-	p.Version, p.Scope, p.MinYearHours = "hebei-test", "13", h
+	p.Version, p.Scope, p.MinYearHours = "hebei-test", "13", credit.Whole(h)
 	return p
 }
 
@@ -330,7 +330,7 @@ func evidenceOf(t *testing.T, in registration.Input) registration.Result {
 
 func TestEvidenceSaysWhyEntriesDidNotCount(t *testing.T) {
 	in := baseInput()
-	in.Policy.SchoolBasedCapHours = 50
+	in.Policy.SchoolBasedCapHours = credit.Whole(50)
 	dup := in.Entries[0]
 	revoked := training(40, day(2023, 1, 1))
 	revoked.Revoked, revoked.RevokeReason = true, "成绩更正"
@@ -342,22 +342,22 @@ func TestEvidenceSaysWhyEntriesDidNotCount(t *testing.T) {
 	for _, e := range r.Evidence.Entries {
 		byRule[e.Status+"/"+e.Rule] = e
 	}
-	if e, ok := byRule["excluded/duplicate_activity"]; !ok || e.CountedHours != 0 || e.EntryID != dup.ID {
+	if e, ok := byRule["excluded/duplicate_activity"]; !ok || e.CountedHours != credit.Whole(0) || e.EntryID != dup.ID {
 		t.Errorf("duplicate evidence = %+v, %v", e, ok)
 	}
 	if e, ok := byRule["excluded/revoked"]; !ok || e.Note == "" {
 		t.Errorf("revoked evidence = %+v, %v", e, ok)
 	}
-	if e, ok := byRule["capped/school_based_cap"]; !ok || e.CountedHours != 50 || e.RecordedHours != 80 {
+	if e, ok := byRule["capped/school_based_cap"]; !ok || e.CountedHours != credit.Whole(50) || e.RecordedHours != credit.Whole(80) {
 		t.Errorf("capped evidence = %+v, %v", e, ok)
 	}
-	if r.Progress.SchoolBasedCounted != 50 || r.Progress.SchoolBasedCapped != 30 || r.Progress.Hours != 450 {
+	if r.Progress.SchoolBasedCounted != credit.Whole(50) || r.Progress.SchoolBasedCapped != credit.Whole(30) || r.Progress.Hours != credit.Whole(450) {
 		t.Errorf("progress = %+v", r.Progress)
 	}
 	if len(r.Evidence.Years) != 5 || r.Evidence.Years[0].Year != 2019 || r.Evidence.Years[4].Year != 2023 {
 		t.Errorf("appraisal years = %+v", r.Evidence.Years)
 	}
-	if len(r.Evidence.CycleYears) != 5 || r.Evidence.CycleYears[3].Hours != 80+50 {
+	if len(r.Evidence.CycleYears) != 5 || r.Evidence.CycleYears[3].Hours != credit.Whole(80+50) {
 		t.Errorf("cycle years = %+v", r.Evidence.CycleYears)
 	}
 }

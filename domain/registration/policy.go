@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hbte/record/domain"
+	"github.com/hbte/record/domain/credit"
 )
 
 // Policy is one version of the re-registration rules for a region. Zero in
@@ -19,24 +20,24 @@ type Policy struct {
 	Scope         string    `json:"scope"`
 	EffectiveFrom time.Time `json:"effective_from"`
 
-	CycleYears    int `json:"cycle_years"`
-	MinCycleHours int `json:"min_cycle_hours"`
+	CycleYears    int             `json:"cycle_years"`
+	MinCycleHours credit.Quantity `json:"min_cycle_hours"`
 	// MinYearHours is a minimum for each completed cycle year.
-	MinYearHours int `json:"min_year_hours,omitempty"`
+	MinYearHours credit.Quantity `json:"min_year_hours,omitempty"`
 	// MinCountyOrAboveHours: hours from county, city, provincial or national
 	// training needed in the cycle.
-	MinCountyOrAboveHours int `json:"min_county_or_above_hours,omitempty"`
+	MinCountyOrAboveHours credit.Quantity `json:"min_county_or_above_hours,omitempty"`
 	// SchoolBasedCapHours caps the school-based hours (category school_based
 	// or level 60) that count toward the cycle.
-	SchoolBasedCapHours int `json:"school_based_cap_hours,omitempty"`
+	SchoolBasedCapHours credit.Quantity `json:"school_based_cap_hours,omitempty"`
 	// DegreeStudyHoursPerYear and ClassTeacherHoursPerYear replace the
 	// recorded hours of such entries with a flat figure once per training
 	// year; zero counts the recorded hours.
-	DegreeStudyHoursPerYear  int `json:"degree_study_hours_per_year,omitempty"`
-	ClassTeacherHoursPerYear int `json:"class_teacher_hours_per_year,omitempty"`
+	DegreeStudyHoursPerYear  credit.Quantity `json:"degree_study_hours_per_year,omitempty"`
+	ClassTeacherHoursPerYear credit.Quantity `json:"class_teacher_hours_per_year,omitempty"`
 	// HoursPerCredit converts the credits of entries recorded without hours;
 	// zero leaves such entries out.
-	HoursPerCredit float64 `json:"hours_per_credit,omitempty"`
+	HoursPerCredit credit.Quantity `json:"hours_per_credit,omitempty"`
 	// MaxUnapprovedAbsenceDays is the reading of "more than one semester".
 	MaxUnapprovedAbsenceDays int `json:"max_unapproved_absence_days"`
 	// Exemptions are teacher categories the policy does not check.
@@ -63,9 +64,9 @@ func NationalDefault() Policy {
 		Scope:                    "",
 		EffectiveFrom:            time.Date(2013, 8, 15, 0, 0, 0, 0, time.UTC),
 		CycleYears:               5,
-		MinCycleHours:            360,
-		DegreeStudyHoursPerYear:  72,
-		ClassTeacherHoursPerYear: 30,
+		MinCycleHours:            credit.Whole(360),
+		DegreeStudyHoursPerYear:  credit.Whole(72),
+		ClassTeacherHoursPerYear: credit.Whole(30),
 		MaxUnapprovedAbsenceDays: 183,
 		Note:                     "中小学教师资格定期注册暂行办法（教师〔2013〕9号）",
 	}
@@ -94,26 +95,39 @@ func (p Policy) Validate() error {
 	if p.CycleYears < 1 || p.CycleYears > 10 {
 		v.Add("cycle_years", "注册周期应为1至10年")
 	}
-	if p.MinCycleHours < 0 {
+	if p.MinCycleHours.Sign() < 0 {
 		v.Add("min_cycle_hours", "学时要求不能为负数")
 	}
-	if p.MinYearHours < 0 {
+	if p.MinYearHours.Sign() < 0 {
 		v.Add("min_year_hours", "每年最低学时不能为负数")
 	}
-	if p.MinCountyOrAboveHours < 0 || p.MinCountyOrAboveHours > p.MinCycleHours {
+	if p.MinCountyOrAboveHours.Sign() < 0 || p.MinCycleHours.Less(p.MinCountyOrAboveHours) {
 		v.Add("min_county_or_above_hours", "县级以上学时要求不正确")
 	}
-	if p.SchoolBasedCapHours < 0 {
+	if p.SchoolBasedCapHours.Sign() < 0 {
 		v.Add("school_based_cap_hours", "校本研修上限不能为负数")
 	}
-	if p.DegreeStudyHoursPerYear < 0 {
+	if p.DegreeStudyHoursPerYear.Sign() < 0 {
 		v.Add("degree_study_hours_per_year", "学历提升折算学时不能为负数")
 	}
-	if p.ClassTeacherHoursPerYear < 0 {
+	if p.ClassTeacherHoursPerYear.Sign() < 0 {
 		v.Add("class_teacher_hours_per_year", "班主任工作折算学时不能为负数")
 	}
-	if p.HoursPerCredit < 0 {
+	if p.HoursPerCredit.Sign() < 0 {
 		v.Add("hours_per_credit", "学分折算学时不能为负数")
+	}
+	for _, f := range []struct {
+		name string
+		q    credit.Quantity
+	}{
+		{"min_cycle_hours", p.MinCycleHours}, {"min_year_hours", p.MinYearHours},
+		{"min_county_or_above_hours", p.MinCountyOrAboveHours}, {"school_based_cap_hours", p.SchoolBasedCapHours},
+		{"degree_study_hours_per_year", p.DegreeStudyHoursPerYear}, {"class_teacher_hours_per_year", p.ClassTeacherHoursPerYear},
+		{"hours_per_credit", p.HoursPerCredit},
+	} {
+		if !f.q.InputExact() {
+			v.Add(f.name, "最多保留一位小数")
+		}
 	}
 	if p.MaxUnapprovedAbsenceDays < 1 {
 		v.Add("max_unapproved_absence_days", "中止教学期限应大于零")

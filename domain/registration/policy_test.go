@@ -60,10 +60,10 @@ func TestCatalogInForce(t *testing.T) {
 // length is that of the policy in force when it started.
 func TestPolicyChangeInTheMiddleOfACycle(t *testing.T) {
 	strict := policy("hebei-2022", "13", day(2022, 1, 1), func(p *registration.Policy) {
-		p.MinYearHours = 72
+		p.MinYearHours = credit.Whole(72)
 		p.CycleYears = 3
 	})
-	late := policy("hebei-2024-10", "13", day(2024, 10, 1), func(p *registration.Policy) { p.MinCycleHours = 500 })
+	late := policy("hebei-2024-10", "13", day(2024, 10, 1), func(p *registration.Policy) { p.MinCycleHours = credit.Whole(500) })
 	cat := registration.NewCatalog(strict, late)
 	h := registration.History{FirstRegisteredOn: regDate, LastRegisteredOn: regDate, LastOutcome: registration.OutcomePass, LastDecidedOn: regDate}
 
@@ -123,7 +123,7 @@ func TestPublishPolicy(t *testing.T) {
 	if err := h.Publish(hebei, policy("v1", "1301", at, nil), at); !errors.Is(err, domain.ErrValidation) {
 		t.Errorf("scope of another stream: err = %v", err)
 	}
-	if err := h.Publish(hebei, policy("v1", "13", at, func(p *registration.Policy) { p.MinCycleHours = -1 }), at); !errors.Is(err, domain.ErrValidation) {
+	if err := h.Publish(hebei, policy("v1", "13", at, func(p *registration.Policy) { p.MinCycleHours = credit.Whole(-1) }), at); !errors.Is(err, domain.ErrValidation) {
 		t.Errorf("invalid policy: err = %v", err)
 	}
 	if err := h.Publish(hebei, policy("v1", "13", at, nil), at); err != nil {
@@ -156,7 +156,7 @@ func TestNationalDefaultIsValid(t *testing.T) {
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if p.CycleYears != 5 || p.MinCycleHours != 360 || p.DegreeStudyHoursPerYear != 72 || p.ClassTeacherHoursPerYear != 30 {
+	if p.CycleYears != 5 || p.MinCycleHours != credit.Whole(360) || p.DegreeStudyHoursPerYear != credit.Whole(72) || p.ClassTeacherHoursPerYear != credit.Whole(30) {
 		t.Errorf("national default = %+v", p)
 	}
 }

@@ -2,7 +2,6 @@ package countypages
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -125,14 +124,14 @@ func (s *Section) bankForm(w http.ResponseWriter, r *http.Request, which string,
 func (s *Section) recognise(w http.ResponseWriter, r *http.Request) {
 	s.bankForm(w, r, "recognise", func(id uuid.UUID) (commands.Result, string, error) {
 		var bad []domain.FieldError
-		hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("hours")))
+		hours, err := credit.ParseQuantity(r.PostFormValue("hours"))
 		if err != nil {
-			bad = append(bad, domain.FieldError{Field: "hours", Reason: "认定学时应为整数"})
+			bad = append(bad, domain.FieldError{Field: "hours", Reason: "认定学时应为数字，最多保留一位小数"})
 		}
-		var credits float64
+		var credits credit.Quantity
 		if v := strings.TrimSpace(r.PostFormValue("credits")); v != "" {
-			if credits, err = strconv.ParseFloat(v, 64); err != nil {
-				bad = append(bad, domain.FieldError{Field: "credits", Reason: "学分应为数字"})
+			if credits, err = credit.ParseQuantity(v); err != nil {
+				bad = append(bad, domain.FieldError{Field: "credits", Reason: "学分应为数字，最多保留一位小数"})
 			}
 		}
 		if len(bad) > 0 {

@@ -209,7 +209,7 @@ func (s *Section) load(r *http.Request, id uuid.UUID, asOf string) (*checkData, 
 	}
 	for _, y := range c.Evidence.CycleYears {
 		d.CycleYears = append(d.CycleYears, cycleYearRow{CycleYearHours: y, From: y.From.Format(time.DateOnly),
-			To: y.To.AddDate(0, 0, -1).Format(time.DateOnly), Short: y.Due && y.Hours < y.Minimum})
+			To: y.To.AddDate(0, 0, -1).Format(time.DateOnly), Short: y.Due && y.Hours.Less(y.Minimum)})
 	}
 	for _, y := range c.Evidence.Years {
 		row := yearRow{YearEvidence: y}

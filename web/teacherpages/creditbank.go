@@ -2,7 +2,6 @@ package teacherpages
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -80,9 +79,9 @@ func (s *Section) submitBank(w http.ResponseWriter, r *http.Request) {
 		return t
 	}
 	start, end := date("start_on"), date("end_on")
-	hours, herr := strconv.Atoi(strings.TrimSpace(r.PostFormValue("claimed_hours")))
+	hours, herr := credit.ParseQuantity(r.PostFormValue("claimed_hours"))
 	if herr != nil {
-		v.Add("claimed_hours", "学时应为整数")
+		v.Add("claimed_hours", "学时应为数字，最多保留一位小数（如 24 或 24.5）")
 	}
 	if up == nil {
 		v.Add("evidence", "请上传证明材料（结业证书、学习证明等）")

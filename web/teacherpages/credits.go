@@ -2,12 +2,14 @@ package teacherpages
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/projections"
 	"github.com/hbte/record/web"
@@ -26,8 +28,8 @@ type creditsData struct {
 
 type creditYear struct {
 	Year    int
-	Hours   int
-	Credits float64
+	Hours   credit.Quantity
+	Credits credit.Quantity
 	Entries []projections.CreditEntry
 }
 
@@ -47,7 +49,7 @@ type bar struct {
 	LabelY     int
 	ValueY     int
 	Year       int
-	Hours      int
+	Hours      credit.Quantity
 	Title      string
 }
 
@@ -68,8 +70,8 @@ const (
 // hoursChart draws the hours of every year from first to last (years
 // without training show an empty bar, so a gap is visible).
 func hoursChart(years []projections.YearTotal, first, last int) barChart {
-	by := map[int]int{}
-	max := 0
+	by := map[int]credit.Quantity{}
+	maxQ := credit.Quantity{}
 	for _, y := range years {
 		by[y.Year] = y.Hours
 		if y.Year < first {
@@ -78,10 +80,10 @@ func hoursChart(years []projections.YearTotal, first, last int) barChart {
 		if y.Year > last {
 			last = y.Year
 		}
-		if y.Hours > max {
-			max = y.Hours
-		}
+		maxQ = maxQ.Max(y.Hours)
 	}
+	// The axis needs whole hours; the bars and labels keep the exact figure.
+	max := int(math.Ceil(maxQ.Float()))
 	// A round top for the axis: 10, 20, 50, 100, 200, 500...
 	top := 10
 	for _, step := range []int{10, 20, 50, 100, 200, 500, 1000, 2000, 5000} {
@@ -104,15 +106,15 @@ func hoursChart(years []projections.YearTotal, first, last int) barChart {
 	for i := 0; i < n; i++ {
 		year := first + i
 		h := by[year]
-		bh := chartPlot * h / top
-		if h > 0 && bh < 2 {
+		bh := int(float64(chartPlot) * h.Float() / float64(top))
+		if h.Sign() > 0 && bh < 2 {
 			bh = 2
 		}
 		x := chartLeft + chartGap + i*(chartBarW+chartGap)
 		c.Bars = append(c.Bars, bar{X: x, Y: c.Baseline - bh, W: chartBarW, H: bh, LabelX: x + chartBarW/2,
 			LabelY: c.Baseline + 18, ValueY: c.Baseline - bh - 6, Year: year, Hours: h,
-			Title: fmt.Sprintf("%d年：%d学时", year, h)})
-		desc = append(desc, fmt.Sprintf("%d年%d学时", year, h))
+			Title: fmt.Sprintf("%d年：%s学时", year, h)})
+		desc = append(desc, fmt.Sprintf("%d年%s学时", year, h))
 	}
 	c.Desc = strings.Join(desc, "，")
 	return c

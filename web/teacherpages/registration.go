@@ -49,8 +49,8 @@ func (s *Section) registration(w http.ResponseWriter, r *http.Request) {
 	if !c.Cycle.IsZero() {
 		d.CycleLast = c.Cycle.End.AddDate(0, 0, -1).Format("2006-01-02")
 	}
-	if p := c.Progress; p.Required > 0 {
-		d.Percent = min(100, p.Hours*100/p.Required)
+	if p := c.Progress; p.Required.Sign() > 0 {
+		d.Percent = min(100, int(p.Hours.Float()*100/p.Required.Float()))
 	}
 	s.views.Render(w, r, http.StatusOK, "registration", web.Page{Title: "资格注册", Data: d})
 }

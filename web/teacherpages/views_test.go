@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/projections"
 	"github.com/hbte/record/web"
 )
@@ -25,11 +26,11 @@ func TestViewsParse(t *testing.T) {
 // The chart has one bar per year from the first year to the last, the
 // tallest at the top of the scale's headroom, empty years empty.
 func TestHoursChart(t *testing.T) {
-	c := hoursChart([]projections.YearTotal{{Year: 2021, Hours: 40}, {Year: 2022, Hours: 90}}, 2018, 2024)
+	c := hoursChart([]projections.YearTotal{{Year: 2021, Hours: credit.Whole(40)}, {Year: 2022, Hours: credit.Whole(90)}}, 2018, 2024)
 	if len(c.Bars) != 7 || c.Bars[0].Year != 2018 || c.Bars[6].Year != 2024 {
 		t.Fatalf("bars: %+v", c.Bars)
 	}
-	if c.Bars[0].H != 0 || c.Bars[3].Hours != 40 || c.Bars[4].Hours != 90 {
+	if c.Bars[0].H != 0 || c.Bars[3].Hours != credit.Whole(40) || c.Bars[4].Hours != credit.Whole(90) {
 		t.Fatalf("values: %+v", c.Bars)
 	}
 	if c.Bars[4].H <= c.Bars[3].H || c.Bars[4].Y+c.Bars[4].H != c.Baseline || c.Bars[4].H > chartPlot {
@@ -39,7 +40,7 @@ func TestHoursChart(t *testing.T) {
 		t.Fatalf("scale top %s, want 100", top)
 	}
 	// A year before the first asked for still shows.
-	if c := hoursChart([]projections.YearTotal{{Year: 2016, Hours: 500}}, 2018, 2020); c.Bars[0].Year != 2016 || c.Ticks[4].Label != "500" {
+	if c := hoursChart([]projections.YearTotal{{Year: 2016, Hours: credit.Whole(500)}}, 2018, 2020); c.Bars[0].Year != 2016 || c.Ticks[4].Label != "500" {
 		t.Fatalf("early year: %+v %+v", c.Bars[0], c.Ticks)
 	}
 }
