@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@$(PGHOST):$(PGPORT)/postgres?sslmode=di
 export TEST_DATABASE_URL
 GO ?= go
 
-.PHONY: run test deps bench bench-eventstore bench-projections bench-verify test-esdb-real fmt fuzz fuzz-short screenshots
+.PHONY: run test deps bench bench-eventstore bench-projections bench-verify test-esdb-real fmt fuzz fuzz-short screenshots soak
 
 # Fuzz targets (package:Target). Their seed corpora run in every go test;
 # fuzz-short fuzzes each briefly in make test, fuzz for longer.
@@ -54,6 +54,14 @@ bench-projections:
 ## bench-verify: record verify's work over a bulk-loaded store of 1,000,000 chained events
 bench-verify:
 	LEDGER_BENCH_EVENTS=1000000 $(GO) test -run '^$$' -bench Verify -benchtime 1x -count 2 -timeout 60m ./ledger/
+
+## soak: the fault suite (not part of make test): the service binary under concurrent registrations
+## with idempotency keys and client timeouts, SIGKILLed and restarted, a poison event, a long
+## transaction; checks nothing acknowledged is lost or applied twice, no stuck key, no teacher
+## without a login, read models equal to a rebuild (docs/RELIABILITY.md). SOAK_SECONDS, SOAK_KILLS,
+## SOAK_WORKERS, SOAK_MAX bound it.
+soak: deps
+	$(GO) test -tags soak -run '^TestSoak$$' -count=1 -v -timeout 20m ./cmd/record/
 
 ## test-esdb-real: the event-store contract suite against a real EventStoreDB at $$EVENTSTORE_URL
 test-esdb-real:
