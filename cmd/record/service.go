@@ -101,6 +101,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 			return nil, fmt.Errorf("eventstoredb: %w", err)
 		}
 		log.Info("event store: EventStoreDB")
+		storePool.Close() // the store keeps its own gRPC connection
+		storePool = nil
 	} else {
 		store = postgres.New(storePool)
 		log.Info("event store: PostgreSQL")
