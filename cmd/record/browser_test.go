@@ -216,12 +216,14 @@ func (p *person) fillIn(scope, label, value string) {
 		}
 	case strings.HasSuffix(tag, ":date") || strings.HasSuffix(tag, ":month"):
 		p.do("set "+label, chromedp.SetValue(id, value))
-	case strings.HasPrefix(tag, "TEXTAREA"):
-		// Clear needs a text node, which an empty textarea lacks.
-		eval[bool](p, fmt.Sprintf(`(document.getElementById(%q).value = "", true)`, string(id)))
-		p.do("fill "+label, chromedp.SendKeys(id, value))
 	default:
-		p.do("fill "+label, chromedp.Clear(id), chromedp.SendKeys(id, value))
+		// Empty the field, focus it and type: key events to the focused
+		// element, as a keyboard does. (chromedp's SendKeys reads the
+		// node's attributes without its lock while the page's attribute
+		// events update them, a data race under -race; Clear needs a text
+		// node an empty textarea lacks.)
+		eval[bool](p, fmt.Sprintf(`(document.getElementById(%q).value = "", true)`, string(id)))
+		p.do("fill "+label, chromedp.Focus(id), chromedp.KeyEvent(value))
 	}
 }
 
