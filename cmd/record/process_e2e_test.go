@@ -16,13 +16,15 @@ import (
 	"github.com/hbte/record/domain/teacher"
 )
 
-// eventually polls cond until it holds or 15 s pass.
+// eventually polls cond until it holds or a minute passes: the feed of a
+// PostgreSQL store waits for the oldest open transaction on the server,
+// which other tests running beside this one may hold for a while.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 15 s", what)
+			t.Fatalf("%s: not within a minute", what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
