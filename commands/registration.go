@@ -152,7 +152,17 @@ func (r asOf) catalog(ctx context.Context, region string) (registration.Catalog,
 // check gathers every input of registration.Evaluate from the streams as
 // they stood at at.RecordAt, picks the cycle and the policy, and evaluates.
 func (h *Handlers) check(ctx context.Context, teacherID uuid.UUID, at CheckAt) (RegistrationCheck, error) {
-	r := asOf{repo: h.Repo, cut: at.RecordAt}
+	return h.checkFrom(ctx, asOf{repo: h.Repo, cut: at.RecordAt}, teacherID, at)
+}
+
+// checkSource gives the streams of a check as they stood at the check's
+// RecordAt: asOf reads them one by one, a batch from what it read at once.
+type checkSource interface {
+	load(ctx context.Context, stream string, agg Aggregate) (bool, error)
+	catalog(ctx context.Context, region string) (registration.Catalog, error)
+}
+
+func (h *Handlers) checkFrom(ctx context.Context, r checkSource, teacherID uuid.UUID, at CheckAt) (RegistrationCheck, error) {
 	if at.Date.IsZero() {
 		// Today is the users' date: until 08:00 in China the UTC date is
 		// still yesterday.

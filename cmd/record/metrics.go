@@ -32,6 +32,12 @@ type instrumentedStore struct {
 	m *httpapi.Metrics
 }
 
+// ReadStreams keeps the store's batched read (eventstore.StreamsReader)
+// visible through the wrapper.
+func (s instrumentedStore) ReadStreams(ctx context.Context, streams []string) (map[string][]eventstore.RecordedEvent, error) {
+	return eventstore.ReadStreams(ctx, s.Store, streams)
+}
+
 func (s instrumentedStore) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	start := time.Now()
 	res, err := s.Store.Append(ctx, stream, expected, events...)

@@ -120,12 +120,12 @@ func (s *Section) batch(w http.ResponseWriter, r *http.Request) {
 		for _, e := range t.Errors {
 			d.RowErrors = append(d.RowErrors, fmt.Sprintf("第%d行：%s", e.Row, e.Reason))
 		}
-		for _, line := range window(t.Rows, d.Offset, d.Limit) {
-			row, err := httpapi.BatchCheckLine(r.Context(), s.Cmd, actor, line, at)
-			if err != nil {
-				s.k.Fail(w, r, err)
-				return
-			}
+		rows, err := httpapi.BatchCheckLines(r.Context(), s.Cmd, actor, window(t.Rows, d.Offset, d.Limit), at)
+		if err != nil {
+			s.k.Fail(w, r, err)
+			return
+		}
+		for _, row := range rows {
 			d.add(row)
 		}
 		d.ExportPath, d.Export = "/registrar/batch/export", d.Query
@@ -148,12 +148,12 @@ func (s *Section) batch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		d.Total = len(ids)
-		for _, id := range window(ids, d.Offset, d.Limit) {
-			row, err := httpapi.BatchCheck(r.Context(), s.Cmd, actor, id, at)
-			if err != nil {
-				s.k.Fail(w, r, err)
-				return
-			}
+		rows, err := httpapi.BatchChecks(r.Context(), s.Cmd, actor, window(ids, d.Offset, d.Limit), at)
+		if err != nil {
+			s.k.Fail(w, r, err)
+			return
+		}
+		for _, row := range rows {
 			d.add(row)
 		}
 		d.ExportPath, d.Export = "/api/v1/registration/checks", url.Values{"county": {d.County}, "as_of": {d.AsOf}}
@@ -268,15 +268,13 @@ func (s *Section) exportList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	actor := web.Actor(r)
-	rows := make([]httpapi.BatchRow, 0, len(t.Rows))
-	for _, line := range t.Rows {
-		row, err := httpapi.BatchCheckLine(r.Context(), s.Cmd, actor, line, at)
-		if err != nil {
-			s.k.Fail(w, r, err)
-			return
-		}
-		row.IDNumber = maskID(row.IDNumber)
-		rows = append(rows, row)
+	rows, err := httpapi.BatchCheckLines(r.Context(), s.Cmd, actor, t.Rows, at)
+	if err != nil {
+		s.k.Fail(w, r, err)
+		return
+	}
+	for i := range rows {
+		rows[i].IDNumber = maskID(rows[i].IDNumber)
 	}
 	if err := httpapi.WriteBatchSheet(w, format, "注册核查-名单", rows); err != nil {
 		s.k.Log.ErrorContext(r.Context(), "registrar: export", "err", err)

@@ -1,0 +1,247 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/hbte/record/domain"
+	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/appraisal"
+	"github.com/hbte/record/domain/claim"
+	"github.com/hbte/record/domain/credit"
+	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/domain/registration"
+	"github.com/hbte/record/domain/teacher"
+	"github.com/hbte/record/eventstore"
+)
+
+// CheckBatchChunk is how many teachers a batch check reads at once: their
+// streams in one eventstore.ReadStreams call (one query on PostgreSQL).
+const CheckBatchChunk = 1000
+
+// CheckedTeacher is one teacher's result in CheckRegistrations: the check,
+// or the error CheckRegistration returns for that teacher (not found,
+// forbidden, not registered, ...).
+type CheckedTeacher struct {
+	TeacherID uuid.UUID
+	Check     RegistrationCheck
+	Err       error
+}
+
+// CheckRegistrations runs CheckRegistration for each of ids, with the
+// same results in the same order, at a province's scale: the streams of
+// CheckBatchChunk teachers are read at once, every policy stream once for
+// the whole batch, and the chunks are checked on every CPU. The returned
+// error is one of reading (the store, a stream that does not decode); a
+// teacher's own refusal is in its CheckedTeacher.
+func (h *Handlers) CheckRegistrations(ctx context.Context, actor access.Actor, ids []uuid.UUID, at CheckAt) ([]CheckedTeacher, error) {
+	if at.Date.IsZero() {
+		at.Date = ChinaDate(h.Now()) // one date for the whole batch
+	}
+	out := make([]CheckedTeacher, len(ids))
+	pol := &policyCache{r: asOf{repo: h.Repo, cut: at.RecordAt}, scopes: map[string][]registration.Policy{}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		next  = make(chan int)
+	)
+	for range min(checkWorkers(), (len(ids)+CheckBatchChunk-1)/CheckBatchChunk) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := range next {
+				hi := min(lo+CheckBatchChunk, len(ids))
+				if err := h.checkChunk(ctx, actor, ids[lo:hi], at, pol, out[lo:hi]); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		}()
+	}
+feed:
+	for lo := 0; lo < len(ids); lo += CheckBatchChunk {
+		select {
+		case next <- lo:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkChunk checks ids into out (of the same length).
+func (h *Handlers) checkChunk(ctx context.Context, actor access.Actor, ids []uuid.UUID, at CheckAt, pol *policyCache, out []CheckedTeacher) error {
+	names := make([]string, 0, 5*len(ids))
+	for _, id := range ids {
+		names = append(names, teacher.StreamName(id), registration.StreamName(id), credit.StreamName(id),
+			appraisal.StreamName(id), registration.FactsStreamName(id))
+	}
+	recs, err := eventstore.ReadStreams(ctx, h.Repo.store, names)
+	if err != nil {
+		return fmt.Errorf("batch check: %w", err)
+	}
+	hist := make(map[string][]event.Envelope, len(recs))
+	for name, rs := range recs {
+		envs := make([]event.Envelope, 0, len(rs))
+		for _, rec := range rs {
+			env, err := Decode(h.Repo.reg, rec)
+			if err != nil {
+				return fmt.Errorf("batch check: %w", err)
+			}
+			envs = append(envs, env)
+		}
+		hist[name] = envs
+	}
+	src := batchSource{hist: hist, cut: at.RecordAt, pol: pol}
+	for i, id := range ids {
+		out[i].TeacherID = id
+		// Who may read: by the record as it stands (CanReadTeacher).
+		th := hist[teacher.StreamName(id)]
+		if len(th) == 0 {
+			out[i].Err = fmt.Errorf("%s: %w", teacher.StreamName(id), domain.ErrNotFound)
+			continue
+		}
+		t := teacher.New(id)
+		t.Load(t, th)
+		if _, err := readsTeacher(actor, id, t.County()); err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].Check, out[i].Err = h.checkFrom(ctx, src, id, at)
+		if err := pol.failed(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchSource is a checkSource over streams read at once: each is cut at
+// the check's RecordAt as asOf cuts it.
+type batchSource struct {
+	hist map[string][]event.Envelope
+	cut  time.Time
+	pol  *policyCache
+}
+
+func (b batchSource) load(_ context.Context, stream string, agg Aggregate) (bool, error) {
+	hist := b.hist[stream]
+	if !b.cut.IsZero() {
+		kept := make([]event.Envelope, 0, len(hist))
+		for _, env := range hist {
+			if !occurred(env).After(b.cut) {
+				kept = append(kept, env)
+			}
+		}
+		hist = kept
+	}
+	agg.Load(agg, hist)
+	return len(hist) > 0, nil
+}
+
+func (b batchSource) catalog(ctx context.Context, region string) (registration.Catalog, error) {
+	return b.pol.catalog(ctx, region)
+}
+
+// policyCache reads each policy scope once for a whole batch.
+type policyCache struct {
+	r      asOf
+	mu     sync.Mutex
+	scopes map[string][]registration.Policy
+	err    error
+}
+
+func (c *policyCache) catalog(ctx context.Context, region string) (registration.Catalog, error) {
+	var ps []registration.Policy
+	for _, scope := range policyScopes(region) {
+		c.mu.Lock()
+		got, ok := c.scopes[scope]
+		c.mu.Unlock()
+		if !ok {
+			ph := registration.NewPolicyHistory(scope)
+			if _, err := c.r.load(ctx, registration.PolicyStreamName(scope), ph); err != nil {
+				c.mu.Lock()
+				if c.err == nil {
+					c.err = err
+				}
+				c.mu.Unlock()
+				return registration.Catalog{}, err
+			}
+			got = ph.Policies()
+			c.mu.Lock()
+			c.scopes[scope] = got
+			c.mu.Unlock()
+		}
+		ps = append(ps, got...)
+	}
+	return registration.NewCatalog(ps...), nil
+}
+
+// failed is the error of reading a policy stream, which fails the batch
+// (CheckRegistration returns it for a single teacher).
+func (c *policyCache) failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// TeachersByIDNumbers is TeacherByIDNumber for many numbers at once (their
+// claims read in one eventstore.ReadStreams call per CheckBatchChunk
+// numbers). A number no teacher holds is absent from the map.
+func (h *Handlers) TeachersByIDNumbers(ctx context.Context, idNumbers []string) (map[string]uuid.UUID, error) {
+	out := make(map[string]uuid.UUID, len(idNumbers))
+	for lo := 0; lo < len(idNumbers); lo += CheckBatchChunk {
+		part := idNumbers[lo:min(lo+CheckBatchChunk, len(idNumbers))]
+		names := make([]string, len(part))
+		for i, n := range part {
+			names[i] = claim.StreamName(ClaimIDNumber, n)
+		}
+		recs, err := eventstore.ReadStreams(ctx, h.Repo.store, names)
+		if err != nil {
+			return nil, fmt.Errorf("teachers by ID number: %w", err)
+		}
+		for i, n := range part {
+			rs := recs[names[i]]
+			if len(rs) == 0 {
+				continue
+			}
+			envs := make([]event.Envelope, 0, len(rs))
+			for _, rec := range rs {
+				env, err := Decode(h.Repo.reg, rec)
+				if err != nil {
+					return nil, fmt.Errorf("teachers by ID number: %w", err)
+				}
+				envs = append(envs, env)
+			}
+			c := claim.New(ClaimIDNumber)
+			c.Load(c, envs)
+			if c.Owner() != uuid.Nil {
+				out[n] = c.Owner()
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkWorkers is how many chunks are read and checked at once: twice the
+// CPUs, so one chunk's decoding overlaps another's wait for the store.
+func checkWorkers() int { return 2 * runtime.GOMAXPROCS(0) }
