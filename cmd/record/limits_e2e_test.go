@@ -37,6 +37,11 @@ func TestSlowDownloadsDoNotStarveTheService(t *testing.T) {
 	}
 	cfg.HTTPAddr = l.Addr().String()
 	l.Close()
+	if l, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	cfg.AdminAddr = l.Addr().String()
+	l.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	svc, err := Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -77,6 +82,24 @@ func TestSlowDownloadsDoNotStarveTheService(t *testing.T) {
 		defer res.Body.Close()
 		_, _ = io.Copy(io.Discard, res.Body)
 		return res.StatusCode, res.Header, nil
+	}
+	// The admin listener serves the metrics of the three pools.
+	var res *http.Response
+	for i := 0; ; i++ { // the admin listener starts in its own goroutine
+		if res, err = http.Get("http://" + cfg.AdminAddr + "/metrics"); err == nil {
+			break
+		}
+		if i > 100 {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	scrape, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, p := range []string{"api", "store", "projections"} {
+		if !strings.Contains(string(scrape), `record_db_pool_max_connections{pool="`+p+`"}`) {
+			t.Fatalf("admin /metrics lacks the %s pool", p)
+		}
 	}
 	if st, _, err := call(10*time.Second, "PUT", "/api/v1/me/password", `{"old_password":"Prov-Pass-1","new_password":"Prov-Pass-2"}`); err != nil || st != 200 {
 		t.Fatalf("password change: %d %v", st, err)
