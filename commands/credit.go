@@ -52,6 +52,14 @@ func (h *Handlers) GrantCredits(ctx context.Context, actor access.Actor, teacher
 	if g.At.IsZero() {
 		g.At = h.Now().UTC()
 	}
+	if g.Today.IsZero() {
+		g.Today = ChinaDate(h.Now())
+	}
+	if g.Limits == (credit.Limits{}) {
+		if g.Limits, err = h.creditLimits(ctx, t.County(), g.CompletedOn); err != nil {
+			return GrantResult{}, err
+		}
+	}
 	stream := credit.StreamName(teacherID)
 	var recorded bool
 	var entryID uuid.UUID

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -33,6 +34,9 @@ func (h *Handlers) SubmitBankRequest(ctx context.Context, actor access.Actor, s 
 	}
 	now := h.Now()
 	s.County, s.At, s.Today = t.County(), now.UTC(), ChinaDate(now)
+	if s.Limits, err = h.creditLimits(ctx, s.County, s.EndOn); err != nil {
+		return Result{}, err
+	}
 	id := h.newID(ctx, actor, "creditbank")
 	r, res, err := Update(ctx, h.Repo, credit.BankStreamName(id), func() *credit.Request { return credit.NewRequest(id) }, true,
 		h.write(ctx, actor), func(r *credit.Request) error {
@@ -62,7 +66,24 @@ func (h *Handlers) RecogniseBankRequest(ctx context.Context, actor access.Actor,
 				return err
 			}
 			county = t.County()
-			return r.Recognise(actor, county, rc)
+			if rc.Limits, err = h.creditLimits(ctx, county, r.Submitted().EndOn); err != nil {
+				return err
+			}
+			if err := r.Recognise(actor, county, rc); err != nil {
+				return err
+			}
+			// The year limit is the ledger's: checked before the recognition
+			// is stored, so a recognition never stands without its entry.
+			g, err := r.LedgerGrant(uuid.New(), uuid.Nil)
+			if err != nil {
+				return err
+			}
+			g.Limits = rc.Limits
+			l := credit.NewLedger(r.TeacherID())
+			if err := h.Repo.Load(ctx, credit.StreamName(r.TeacherID()), l); err != nil && !errors.Is(err, domain.ErrNotFound) {
+				return err
+			}
+			return l.CheckYearLimit(g)
 		})
 	if err != nil {
 		return Result{}, err

@@ -78,6 +78,8 @@ type policyRequest struct {
 	DegreeStudyHoursPerYear  credit.Quantity          `json:"degree_study_hours_per_year"`
 	ClassTeacherHoursPerYear credit.Quantity          `json:"class_teacher_hours_per_year"`
 	HoursPerCredit           credit.Quantity          `json:"hours_per_credit"`
+	MaxEntryHours            credit.Quantity          `json:"max_entry_hours"`
+	MaxYearHours             credit.Quantity          `json:"max_year_hours"`
 	MaxUnapprovedAbsenceDays int                      `json:"max_unapproved_absence_days"`
 	Exemptions               []registration.Exemption `json:"exemptions"`
 	Note                     string                   `json:"note"`
@@ -97,6 +99,7 @@ func (a *RegistrationArea) publish(w http.ResponseWriter, r *http.Request) error
 		MinCycleHours: req.MinCycleHours, MinYearHours: req.MinYearHours, MinCountyOrAboveHours: req.MinCountyOrAboveHours,
 		SchoolBasedCapHours: req.SchoolBasedCapHours, DegreeStudyHoursPerYear: req.DegreeStudyHoursPerYear,
 		ClassTeacherHoursPerYear: req.ClassTeacherHoursPerYear, HoursPerCredit: req.HoursPerCredit,
+		MaxEntryHours: req.MaxEntryHours, MaxYearHours: req.MaxYearHours,
 		MaxUnapprovedAbsenceDays: req.MaxUnapprovedAbsenceDays, Exemptions: req.Exemptions, Note: req.Note,
 	})
 	if err != nil {

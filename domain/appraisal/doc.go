@@ -7,6 +7,10 @@
 // explicit correction with a reason, because re-registration decisions rest
 // on it.
 //
+// A result is for a finished year: an ethics or annual result for the year
+// still running (by the UTC year of the recording instant) is refused, as is
+// a later year.
+//
 // It may import the standard library, uuid, domain, domain/event and
 // domain/access. It is pure: time and identifiers are passed in.
 package appraisal

@@ -109,9 +109,14 @@ func (r *Record) authorize(actor access.Actor, teacherCounty string) error {
 	return nil
 }
 
+// checkYear: results are for a finished year (an ethics or annual appraisal
+// of the running year would judge months not yet taught).
 func checkYear(year, currentYear int) error {
 	if year < FirstYear || year > currentYear {
 		return domain.Invalid("year", "年度不正确")
+	}
+	if year == currentYear {
+		return domain.Invalid("year", fmt.Sprintf("%d年度尚未结束，不能录入考核结果", year))
 	}
 	return nil
 }

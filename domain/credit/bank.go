@@ -118,6 +118,8 @@ type Submission struct {
 	// StartOn and EndOn); learning ending today may be submitted. Zero: the
 	// UTC date of At.
 	Today time.Time
+	// Limits of the policy in force; the claim may not exceed one entry's.
+	Limits Limits
 }
 
 func (s Submission) today() time.Time {
@@ -219,6 +221,8 @@ func (r *Request) Submit(actor access.Actor, s Submission) error {
 		v.Add("claimed_hours", "申请学时应大于零")
 	} else if !s.ClaimedHours.InputExact() {
 		v.Add("claimed_hours", "学时最多保留一位小数")
+	} else if m := s.Limits.MaxEntryHours; m.Sign() > 0 && m.Less(s.ClaimedHours) {
+		v.Add("claimed_hours", fmt.Sprintf("申请学时超过单次学习的合理上限%s学时，请核对", m))
 	}
 	if len(s.Evidence) == 0 {
 		v.Add("evidence", "请上传证明材料")
@@ -253,6 +257,9 @@ type Recognition struct {
 	Level Level
 	Note  string
 	At    time.Time
+	// Limits of the policy in force; the recognised hours may not exceed
+	// one entry's.
+	Limits Limits
 }
 
 func (r *Request) checkDecider(actor access.Actor, teacherCounty string) error {
@@ -277,6 +284,9 @@ func (r *Request) Recognise(actor access.Actor, teacherCounty string, rc Recogni
 	}
 	if rc.Hours.Sign() > 0 && !rc.Hours.InputExact() {
 		v.Add("hours", "学时最多保留一位小数")
+	}
+	if m := rc.Limits.MaxEntryHours; m.Sign() > 0 && m.Less(rc.Hours) {
+		v.Add("hours", fmt.Sprintf("认定学时超过单次学习的合理上限%s学时，请核对", m))
 	}
 	if rc.Credits.Sign() < 0 {
 		v.Add("credits", "学分不能为负数")

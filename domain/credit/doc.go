@@ -13,6 +13,12 @@
 // anything finer is refused, never rounded, and totals are exact sums.
 // Events stored with integer hours or float credits decode unchanged.
 //
+// What cannot have happened is refused (imports, the credit bank and any
+// grant but a project's, whose order the enrollment pipeline keeps): a
+// training completed after the granter's today or of a later year, and
+// hours beyond the plausibility limits (Limits: per training, per training
+// year), which are registration policy data passed in by the caller.
+//
 // It may import the standard library, uuid, domain, domain/event,
 // domain/access and domain/file (for evidence files). It is pure: time and
 // identifiers are passed in.

@@ -62,7 +62,33 @@ type Grant struct {
 	Title       string
 	Source      Source
 	At          time.Time
+	// Today is the granter's calendar date; zero: the UTC date of At. A
+	// training completed after it, or of a later year, is refused (imports
+	// and the credit bank; project grants follow the pipeline's order).
+	Today time.Time
+	// Limits are the plausibility limits of the registration policy in
+	// force (policy data); zero figures are no limit.
+	Limits Limits
 }
+
+// Limits bound what one grant and one training year may plausibly hold. A
+// row of 100,000 hours is a typing error, not a training.
+type Limits struct {
+	// MaxEntryHours bounds the hours of one training.
+	MaxEntryHours Quantity `json:"max_entry_hours,omitzero"`
+	// MaxYearHours bounds the live hours of one training year.
+	MaxYearHours Quantity `json:"max_year_hours,omitzero"`
+}
+
+func (g Grant) today() time.Time {
+	if !g.Today.IsZero() {
+		return dateOnly(g.Today)
+	}
+	return dateOnly(g.At)
+}
+
+// checked reports whether the plausibility rules apply to the source.
+func (g Grant) checked() bool { return g.Source.Kind != SourceProject }
 
 // Ledger is the credit record of one teacher.
 type Ledger struct {
@@ -145,6 +171,9 @@ func (l *Ledger) Grant(actor access.Actor, teacherCounty string, g Grant) (recor
 			return false, fmt.Errorf("credit: entry id %s reused: %w", g.EntryID, domain.ErrDuplicate)
 		}
 	}
+	if err := l.CheckYearLimit(g); err != nil {
+		return false, err
+	}
 	l.Record(l, &Granted{
 		EntryID: g.EntryID, TeacherID: l.teacherID, Key: key, Year: g.Year,
 		CompletedOn: dateOnly(g.CompletedOn), Level: g.Level, Category: g.Category,
@@ -193,6 +222,17 @@ func (g Grant) validate() error {
 	if strings.TrimSpace(g.Title) == "" {
 		v.Add("title", "缺少名称")
 	}
+	if g.checked() && !g.At.IsZero() {
+		today := g.today()
+		if !g.CompletedOn.IsZero() && dateOnly(g.CompletedOn).After(today) {
+			v.Add("completed_on", "完成日期不能晚于今天")
+		} else if g.Year > today.Year() {
+			v.Add("year", "年度不能晚于今年")
+		}
+		if m := g.Limits.MaxEntryHours; m.Sign() > 0 && m.Less(g.Hours) {
+			v.Add("hours", fmt.Sprintf("学时%s超过单次培训的合理上限%s学时，请核对", g.Hours, m))
+		}
+	}
 	if g.At.IsZero() {
 		v.Add("at", "缺少记录时间")
 	}
@@ -204,6 +244,25 @@ func (e Entry) sameFigures(g Grant) bool {
 	return e.Year == g.Year && e.CompletedOn.Equal(dateOnly(g.CompletedOn)) &&
 		e.Level == g.Level && e.Category == g.Category && e.Hours == g.Hours &&
 		e.Credits == g.Credits && e.Title == strings.TrimSpace(g.Title)
+}
+
+// CheckYearLimit refuses a grant that would bring the live hours of its
+// training year above g.Limits.MaxYearHours.
+func (l *Ledger) CheckYearLimit(g Grant) error {
+	m := g.Limits.MaxYearHours
+	if !g.checked() || m.Sign() <= 0 {
+		return nil
+	}
+	sum := g.Hours
+	for _, e := range l.Live() {
+		if e.Year == g.Year {
+			sum = sum.Add(e.Hours)
+		}
+	}
+	if m.Less(sum) {
+		return domain.Invalid("hours", fmt.Sprintf("%d年度学时合计将达%s，超过每年的合理上限%s学时，请核对", g.Year, sum, m))
+	}
+	return nil
 }
 
 // Revoke takes the live entry of an activity out of every total. The reason

@@ -93,6 +93,10 @@ func CanDecide(actor access.Actor, teacherCounty string) bool {
 	return actor.Role == access.RoleRegistrar && actor.Covers(teacherCounty)
 }
 
+// latestZone is the furthest ahead of UTC a civil date can be (UTC+14): a
+// date later than the day of at there is in the future everywhere.
+const latestZone = 14 * time.Hour
+
 func (r *Registration) checkCommon(actor access.Actor, teacherCounty string, decisionID uuid.UUID, decidedOn, at time.Time) error {
 	v := &domain.ValidationError{}
 	if decisionID == uuid.Nil {
@@ -105,6 +109,8 @@ func (r *Registration) checkCommon(actor access.Actor, teacherCounty string, dec
 		v.Add("decided_on", "请填写注册日期")
 	} else if !r.history.LastDecidedOn.IsZero() && dateOf(decidedOn).Before(r.history.LastDecidedOn) {
 		v.Add("decided_on", "注册日期早于上一次注册决定")
+	} else if !at.IsZero() && dateOf(decidedOn).After(dateOf(at.Add(latestZone))) {
+		v.Add("decided_on", "注册日期不能晚于今天")
 	}
 	if at.IsZero() {
 		v.Add("at", "缺少记录时间")

@@ -43,10 +43,18 @@
 //     credit is 359.5 h, short of a 360 h rule. Nothing is rounded, in the
 //     teacher's favour or against it; every figure of a policy takes one
 //     decimal place.
+//   - A published policy names a real region (GB/T 2260) and takes effect
+//     on or after 2018-01-01 (FirstPolicyDate); the national default covers
+//     everything before. A policy also carries the plausibility limits of
+//     the record (MaxEntryHours, MaxYearHours; zero takes the national 500
+//     and 1,000 hours), applied to imports and credit-bank recognitions.
+//   - A registration decision (the first included) may not be dated after
+//     the day it is recorded.
 //   - A per-year minimum is checked on each completed cycle year (the year
 //     from the registration anniversary); hours made up later do not fill an
 //     earlier year.
 //
 // It may import the standard library, uuid, domain, domain/event,
-// domain/access, domain/credit and domain/appraisal. It is pure.
+// domain/access, domain/credit, domain/appraisal and domain/region. It is
+// pure.
 package registration

@@ -38,6 +38,11 @@ type Policy struct {
 	// HoursPerCredit converts the credits of entries recorded without hours;
 	// zero leaves such entries out.
 	HoursPerCredit credit.Quantity `json:"hours_per_credit,omitempty"`
+	// MaxEntryHours and MaxYearHours are plausibility limits on what the
+	// record accepts (one imported or recognised training, one training
+	// year); zero takes the national default's figure.
+	MaxEntryHours credit.Quantity `json:"max_entry_hours,omitzero"`
+	MaxYearHours  credit.Quantity `json:"max_year_hours,omitzero"`
 	// MaxUnapprovedAbsenceDays is the reading of "more than one semester".
 	MaxUnapprovedAbsenceDays int `json:"max_unapproved_absence_days"`
 	// Exemptions are teacher categories the policy does not check.
@@ -124,10 +129,14 @@ func (p Policy) Validate() error {
 		{"min_county_or_above_hours", p.MinCountyOrAboveHours}, {"school_based_cap_hours", p.SchoolBasedCapHours},
 		{"degree_study_hours_per_year", p.DegreeStudyHoursPerYear}, {"class_teacher_hours_per_year", p.ClassTeacherHoursPerYear},
 		{"hours_per_credit", p.HoursPerCredit},
+		{"max_entry_hours", p.MaxEntryHours}, {"max_year_hours", p.MaxYearHours},
 	} {
 		if !f.q.InputExact() {
 			v.Add(f.name, "最多保留一位小数")
 		}
+	}
+	if p.MaxEntryHours.Sign() < 0 || p.MaxYearHours.Sign() < 0 {
+		v.Add("max_entry_hours", "学时上限不能为负数")
 	}
 	if p.MaxUnapprovedAbsenceDays < 1 {
 		v.Add("max_unapproved_absence_days", "中止教学期限应大于零")

@@ -66,6 +66,15 @@ func (h *PolicyHistory) Publish(actor access.Actor, p Policy, at time.Time) erro
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	if bad := checkPublishable(p); len(bad) > 0 {
+		v := &domain.ValidationError{}
+		for _, f := range []string{"scope", "effective_from"} {
+			if r, ok := bad[f]; ok {
+				v.Add(f, r)
+			}
+		}
+		return v
+	}
 	if at.IsZero() {
 		return domain.Invalid("at", "缺少发布时间")
 	}
