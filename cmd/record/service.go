@@ -149,7 +149,9 @@ func (s *Service) Serve(ctx context.Context) error {
 	defer stopRunner()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		err := s.Runner.Run(runnerCtx)
+		// One instance applies the projections; the others stand by
+		// (projections/leader.go).
+		err := projections.RunAsLeader(runnerCtx, s.leaderConfig(), s.Runner.Run)
 		if err == nil && runnerCtx.Err() == nil {
 			err = errors.New("projection runner stopped")
 		}
@@ -220,18 +222,27 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 
 // Rebuild drops and replays one projection, or all.
 func (s *Service) Rebuild(ctx context.Context, name string, out io.Writer) error {
-	if name == "" {
-		if err := s.Runner.RebuildAll(ctx); err != nil {
+	// Holding the projections' leadership: refused while an instance
+	// applies them, and no standby starts meanwhile.
+	return projections.WithLeadership(ctx, s.leaderConfig(), 3*time.Second, func(ctx context.Context) error {
+		if name == "" {
+			if err := s.Runner.RebuildAll(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintln(out, "all projections rebuilt")
+			return nil
+		}
+		if err := s.Runner.Rebuild(ctx, name); err != nil {
 			return err
 		}
-		fmt.Fprintln(out, "all projections rebuilt")
+		fmt.Fprintf(out, "projection %s rebuilt\n", name)
 		return nil
-	}
-	if err := s.Runner.Rebuild(ctx, name); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "projection %s rebuilt\n", name)
-	return nil
+	})
+}
+
+// leaderConfig is the projections' leadership on the projections' pool.
+func (s *Service) leaderConfig() projections.LeaderConfig {
+	return projections.LeaderConfig{Pool: s.ProjPool, Logger: s.Log}
 }
 
 func (s *Service) Close() {
