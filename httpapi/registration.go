@@ -80,6 +80,7 @@ type policyRequest struct {
 	HoursPerCredit           credit.Quantity          `json:"hours_per_credit"`
 	MaxEntryHours            credit.Quantity          `json:"max_entry_hours"`
 	MaxYearHours             credit.Quantity          `json:"max_year_hours"`
+	MakeUpMonths             int                      `json:"make_up_months"`
 	MaxUnapprovedAbsenceDays int                      `json:"max_unapproved_absence_days"`
 	Exemptions               []registration.Exemption `json:"exemptions"`
 	Note                     string                   `json:"note"`
@@ -99,7 +100,7 @@ func (a *RegistrationArea) publish(w http.ResponseWriter, r *http.Request) error
 		MinCycleHours: req.MinCycleHours, MinYearHours: req.MinYearHours, MinCountyOrAboveHours: req.MinCountyOrAboveHours,
 		SchoolBasedCapHours: req.SchoolBasedCapHours, DegreeStudyHoursPerYear: req.DegreeStudyHoursPerYear,
 		ClassTeacherHoursPerYear: req.ClassTeacherHoursPerYear, HoursPerCredit: req.HoursPerCredit,
-		MaxEntryHours: req.MaxEntryHours, MaxYearHours: req.MaxYearHours,
+		MaxEntryHours: req.MaxEntryHours, MaxYearHours: req.MaxYearHours, MakeUpMonths: req.MakeUpMonths,
 		MaxUnapprovedAbsenceDays: req.MaxUnapprovedAbsenceDays, Exemptions: req.Exemptions, Note: req.Note,
 	})
 	if err != nil {

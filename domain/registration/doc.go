@@ -20,11 +20,17 @@
 //     day, or on the check date when checking before the end (a forecast).
 //     A policy published after a cycle ended never applies to it, even when a
 //     deferred teacher re-applies later.
-//   - Hours count from the cycle's start up to the check date (exclusive),
-//     also past the cycle's end, so a deferred teacher's make-up hours count
-//     when they re-apply; the next cycle starts at the new registration
-//     date, and a decision may not be dated before its check, so no hour
-//     counts twice.
+//   - The decision for a cycle counts the cycle's hours only: completed
+//     from its start up to the check date or its end, whichever is first.
+//     Hours completed after the end count as make-up hours (补修学时) only
+//     for a teacher whose registration of the cycle was deferred (暂缓), and
+//     only those completed on or before the make-up deadline: the cycle's
+//     end plus the policy's MakeUpMonths (zero: DefaultMakeUpMonths, 12),
+//     less a day (Policy.MakeUpUntil). They are shown apart
+//     (Progress.MakeUpHours, rule make_up; later ones are listed as
+//     make_up_after_deadline) and fill no cycle year's minimum. The next
+//     cycle starts at the new registration date, and a decision may not be
+//     dated before its check, so no hour counts twice.
 //   - "Stopped teaching more than one semester without approved leave" is
 //     read as: unapproved absences inside the cycle adding up to more than
 //     MaxUnapprovedAbsenceDays (default 183, half a year: a semester with its

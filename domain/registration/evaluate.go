@@ -66,6 +66,11 @@ const (
 	RuleDuplicateActivity = "duplicate_activity"
 	RuleRevoked           = "revoked"
 	RuleNoHours           = "no_hours"
+	// RuleMakeUp: completed after the cycle's end by a deferred teacher,
+	// before the make-up deadline: counted as 补修学时.
+	RuleMakeUp = "make_up"
+	// RuleMakeUpLate: completed after the make-up deadline.
+	RuleMakeUpLate = "make_up_after_deadline"
 )
 
 // EntryEvidence says what one ledger entry in the cycle counted for.
@@ -130,6 +135,10 @@ type Progress struct {
 	CountyOrAboveMissing  credit.Quantity `json:"county_or_above_missing"`
 	SchoolBasedCounted    credit.Quantity `json:"school_based_counted"`
 	SchoolBasedCapped     credit.Quantity `json:"school_based_capped"`
+	// MakeUpHours (补修学时) are the counted hours completed after the
+	// cycle's end by a deferred teacher, before the make-up deadline; they
+	// are part of Hours.
+	MakeUpHours credit.Quantity `json:"make_up_hours,omitzero"`
 }
 
 // Result is the outcome of a check with every reason and the evidence.
@@ -142,7 +151,10 @@ type Result struct {
 	Cycle         Cycle     `json:"cycle"`
 	AsOf          time.Time `json:"as_of"`
 	Progress      Progress  `json:"progress"`
-	Evidence      Evidence  `json:"evidence"`
+	// MakeUpUntil is the last day make-up hours count, set when the
+	// registration of the cycle was deferred.
+	MakeUpUntil time.Time `json:"make_up_until,omitzero"`
+	Evidence    Evidence  `json:"evidence"`
 }
 
 // Digest is the SHA-256 of the result's canonical JSON. A decision stores
@@ -191,6 +203,9 @@ func Evaluate(in Input) (Result, error) {
 		Cycle: cycle, AsOf: asOf,
 	}
 	e := &evaluation{p: p, cycle: cycle, asOf: asOf, res: &res}
+	if in.History.LastOutcome == OutcomeDeferred && dateOf(in.History.LastRegisteredOn).Equal(cycle.Start) {
+		res.MakeUpUntil = p.MakeUpUntil(cycle)
+	}
 	e.countHours(in.Entries)
 	e.yearsOf(in.Annual, in.Ethics)
 	e.absences(in.Absences)
@@ -253,9 +268,16 @@ func isSchoolBased(en credit.Entry) bool {
 // taken in completion order so a cap falls on the latest hours, and the
 // result does not depend on the order the caller passed them in.
 func (e *evaluation) countHours(entries []credit.Entry) {
-	// Hours count up to the check date: before the end that is progress so
-	// far; after it, hours made up by a deferred teacher who re-applies.
+	// The cycle's hours count up to the check date or the cycle's end,
+	// whichever is first. After the end only a deferred teacher's make-up
+	// hours count, up to the make-up deadline (and the check date).
 	windowEnd := e.asOf
+	if !e.res.MakeUpUntil.IsZero() {
+		// Entries after the deadline are listed, excluded, so the teacher
+		// sees why they did not count.
+	} else if e.cycle.End.Before(windowEnd) {
+		windowEnd = e.cycle.End
+	}
 	var in []credit.Entry
 	for _, en := range entries {
 		d := dateOf(en.CompletedOn)
@@ -281,7 +303,10 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 			ev.Status, ev.Rule, ev.Note, ev.CountedHours = StatusExcluded, rule, note, credit.Quantity{}
 		}
 		hours := en.Hours
+		makeUp := !ev.CompletedOn.Before(e.cycle.End)
 		switch {
+		case makeUp && ev.CompletedOn.After(e.res.MakeUpUntil):
+			exclude(RuleMakeUpLate, fmt.Sprintf("补修截止%s，之后完成的学时不计入本周期", e.res.MakeUpUntil.Format("2006年1月2日")))
 		case en.Revoked:
 			exclude(RuleRevoked, "已撤销："+en.RevokeReason)
 		case en.Key != "" && seen[en.Key]:
@@ -325,6 +350,14 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 				capLeft = capLeft.Sub(hours)
 			}
 			ev.CountedHours = hours
+			if makeUp {
+				if ev.Rule == "" {
+					ev.Rule, ev.Note = RuleMakeUp, "暂缓注册后的补修学时"
+				} else {
+					ev.Note += "；暂缓注册后的补修学时"
+				}
+				prog.MakeUpHours = prog.MakeUpHours.Add(hours)
+			}
 			if isSchoolBased(en) {
 				prog.SchoolBasedCounted = prog.SchoolBasedCounted.Add(hours)
 			}
@@ -504,7 +537,12 @@ func (e *evaluation) judgeYearHours() {
 func (e *evaluation) judgeCycleHours() {
 	pr := e.res.Progress
 	if pr.Missing.Sign() > 0 {
-		e.reason(CodeHoursShort, OutcomeDeferred, fmt.Sprintf("注册周期内培训%s学时，少于%s学时，尚缺%s学时", pr.Hours, pr.Required, pr.Missing))
+		msg := fmt.Sprintf("注册周期内培训%s学时，少于%s学时，尚缺%s学时", pr.Hours, pr.Required, pr.Missing)
+		if !e.res.MakeUpUntil.IsZero() {
+			msg = fmt.Sprintf("注册周期内培训及补修共%s学时（其中补修%s学时），少于%s学时，尚缺%s学时；补修截止%s",
+				pr.Hours, pr.MakeUpHours, pr.Required, pr.Missing, e.res.MakeUpUntil.Format("2006年1月2日"))
+		}
+		e.reason(CodeHoursShort, OutcomeDeferred, msg)
 	}
 	if pr.CountyOrAboveMissing.Sign() > 0 {
 		e.reason(CodeCountyHoursShort, OutcomeDeferred, fmt.Sprintf("县级以上培训%s学时，少于%s学时", pr.CountyOrAboveHours, pr.CountyOrAboveRequired))

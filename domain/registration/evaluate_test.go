@@ -1,8 +1,10 @@
 package registration_test
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,8 +236,24 @@ func TestEvaluate(t *testing.T) {
 			in.Entries[0].CompletedOn = day(2019, 8, 31)
 		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 320, 40},
 		{"make-up hours after the end count on re-application", func(in *registration.Input) {
+			deferred(in)
 			in.Entries = append(in.Entries[:4], training(40, day(2024, 10, 1)))
 			in.AsOf = day(2024, 10, 15)
+		}, registration.OutcomePass, nil, 360, 0},
+		{"hours after the end do not count without a deferral", func(in *registration.Input) {
+			in.Entries = append(in.Entries[:4], training(40, day(2024, 10, 1)))
+			in.AsOf = day(2024, 10, 15)
+		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 320, 40},
+		{"make-up hours after the deadline do not count", func(in *registration.Input) {
+			deferred(in)
+			in.Entries = append(in.Entries[:4], training(40, day(2025, 9, 1)))
+			in.AsOf = day(2025, 10, 1)
+		}, registration.OutcomeDeferred, []string{registration.CodeHoursShort}, 320, 40},
+		{"the policy sets the make-up deadline", func(in *registration.Input) {
+			deferred(in)
+			in.Policy.MakeUpMonths = 18
+			in.Entries = append(in.Entries[:4], training(40, day(2025, 9, 1)))
+			in.AsOf = day(2025, 10, 1)
 		}, registration.OutcomePass, nil, 360, 0},
 		{"make-up hours after the check date do not", func(in *registration.Input) {
 			in.Entries = append(in.Entries[:4], training(40, day(2024, 10, 1)))
@@ -421,5 +439,39 @@ func TestCycle(t *testing.T) {
 	c := registration.NewCycle(day(2019, 9, 1), 5)
 	if !c.Contains(day(2024, 8, 31)) || c.Contains(day(2024, 9, 1)) || c.Contains(day(2019, 8, 31)) {
 		t.Error("cycle is not [start, start+5y)")
+	}
+}
+
+// deferred makes the input's teacher one whose registration of the cycle
+// was deferred on the due date.
+func deferred(in *registration.Input) {
+	in.History.LastOutcome, in.History.LastDecidedOn = registration.OutcomeDeferred, dueDate
+}
+
+// Make-up hours are shown apart from the cycle's and named in the evidence.
+func TestMakeUpHoursShownSeparately(t *testing.T) {
+	in := baseInput()
+	deferred(&in)
+	in.Entries = append(in.Entries[:4], training(30, day(2024, 10, 1)), training(20, day(2025, 9, 1)))
+	in.AsOf = day(2025, 10, 1)
+	r, err := registration.Evaluate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Progress.MakeUpHours != credit.Whole(30) || r.Progress.Hours != credit.Whole(350) || !r.MakeUpUntil.Equal(day(2025, 8, 31)) {
+		t.Fatalf("progress %+v until %s", r.Progress, r.MakeUpUntil)
+	}
+	var rules []string
+	for _, e := range r.Evidence.Entries {
+		rules = append(rules, e.Rule)
+	}
+	if !slices.Contains(rules, registration.RuleMakeUp) || !slices.Contains(rules, registration.RuleMakeUpLate) {
+		t.Fatalf("evidence rules %v", rules)
+	}
+	// Without a deferral the result has no make-up fields at all, so the
+	// digest of a check without them is unchanged.
+	plain, _ := registration.Evaluate(baseInput())
+	if data, _ := json.Marshal(plain); strings.Contains(string(data), "make_up") {
+		t.Fatalf("make-up fields in a plain result: %s", data)
 	}
 }

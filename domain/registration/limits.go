@@ -47,3 +47,17 @@ func checkPublishable(p Policy) map[string]string {
 	}
 	return bad
 }
+
+// DefaultMakeUpMonths is the make-up period of a policy that sets none: a
+// deferred teacher has a year after the cycle's end to make up hours.
+const DefaultMakeUpMonths = 12
+
+// MakeUpUntil is the last day on which hours completed after c's end count
+// as make-up hours for a deferred teacher.
+func (p Policy) MakeUpUntil(c Cycle) time.Time {
+	m := p.MakeUpMonths
+	if m == 0 {
+		m = DefaultMakeUpMonths
+	}
+	return c.End.AddDate(0, m, -1)
+}

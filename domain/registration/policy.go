@@ -43,6 +43,9 @@ type Policy struct {
 	// year); zero takes the national default's figure.
 	MaxEntryHours credit.Quantity `json:"max_entry_hours,omitzero"`
 	MaxYearHours  credit.Quantity `json:"max_year_hours,omitzero"`
+	// MakeUpMonths is how long after the cycle's end a deferred teacher may
+	// make up hours (补修学时); zero takes DefaultMakeUpMonths.
+	MakeUpMonths int `json:"make_up_months,omitempty"`
 	// MaxUnapprovedAbsenceDays is the reading of "more than one semester".
 	MaxUnapprovedAbsenceDays int `json:"max_unapproved_absence_days"`
 	// Exemptions are teacher categories the policy does not check.
@@ -137,6 +140,9 @@ func (p Policy) Validate() error {
 	}
 	if p.MaxEntryHours.Sign() < 0 || p.MaxYearHours.Sign() < 0 {
 		v.Add("max_entry_hours", "学时上限不能为负数")
+	}
+	if p.MakeUpMonths < 0 || p.MakeUpMonths > 60 {
+		v.Add("make_up_months", "补修期限应为0至60个月")
 	}
 	if p.MaxUnapprovedAbsenceDays < 1 {
 		v.Add("max_unapproved_absence_days", "中止教学期限应大于零")
