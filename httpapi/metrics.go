@@ -157,14 +157,25 @@ func (m *Metrics) Instrument(next http.Handler) http.Handler {
 			if status == 0 {
 				status = http.StatusOK
 			}
-			m.httpRequests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
-			m.httpDuration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
+			method := metricMethod(r.Method)
+			m.httpRequests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+			m.httpDuration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 			if status == http.StatusTooManyRequests {
 				m.rateLimited.WithLabelValues(route).Inc()
 			}
 		}()
 		next.ServeHTTP(ww, r.WithContext(ctx))
 	})
+}
+
+// metricMethod keeps the method label to the standard methods: any token
+// is a valid method, and a client must not be able to mint series.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+		return m
+	}
+	return "OTHER"
 }
 
 // LogHandler adds the request ID of the context, when there is one, to

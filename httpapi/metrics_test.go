@@ -39,3 +39,42 @@ func TestRequestIDOnLogLinesAndAnswers(t *testing.T) {
 		t.Fatalf("an ID outside a request: %s", buf.String())
 	}
 }
+
+// Labels come from route patterns and standard methods only: no request
+// can mint a series of its own.
+func TestMetricLabelsAreBounded(t *testing.T) {
+	m := NewMetrics()
+	h := m.Instrument(http.NotFoundHandler())
+	for _, method := range []string{"GET", "BREW", "X-ANY"} {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(method, "/no/such/"+method, nil))
+	}
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range fams {
+		if f.GetName() != "record_http_requests_total" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			key := ""
+			for _, l := range s.GetLabel() {
+				key += l.GetName() + "=" + l.GetValue() + ","
+			}
+			got[key] = s.GetCounter().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"method=GET,route=unmatched,status=404,":   1,
+		"method=OTHER,route=unmatched,status=404,": 2,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("series %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("series %v, want %v", got, want)
+		}
+	}
+}
