@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/jackc/pgx/v5"
 
@@ -74,11 +77,23 @@ func (CreditHistoryProjection) Apply(ctx context.Context, tx pgx.Tx, env event.E
 		if src.Kind == credit.SourceCreditBank {
 			ref = src.RequestID
 		}
+		var started *time.Time
+		if !e.StartedOn.IsZero() {
+			started = &e.StartedOn
+		}
 		_, err = tx.Exec(ctx, `INSERT INTO credit_entries (entry_id, teacher_id, key, year, completed_on, level, category,
-				hours, credits, title, source_kind, source_system, external_id, source_id, cause_event_id, granted_at, granted_by)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) ON CONFLICT (entry_id) DO NOTHING`,
+				hours, credits, title, source_kind, source_system, external_id, source_id, cause_event_id, granted_at, granted_by,
+				started_on, held, duplicate_of)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) ON CONFLICT (entry_id) DO NOTHING`,
 			e.EntryID, e.TeacherID, e.Key, e.Year, e.CompletedOn, string(e.Level), string(e.Category), e.Hours, e.Credits,
-			e.Title, string(src.Kind), src.System, src.ExternalID, nullUUID(ref), nullUUID(src.EventID), e.GrantedAt, env.Metadata.ActorName)
+			e.Title, string(src.Kind), src.System, src.ExternalID, nullUUID(ref), nullUUID(src.EventID), e.GrantedAt, env.Metadata.ActorName,
+			started, e.SuspectedDuplicateOf != uuid.Nil, nullUUID(e.SuspectedDuplicateOf))
+	case *credit.DuplicateCleared:
+		_, err = tx.Exec(ctx, `UPDATE credit_entries SET held = false, duplicate_reason = $2, duplicate_by = $3, duplicate_at = $4 WHERE entry_id = $1`,
+			e.EntryID, e.Reason, env.Metadata.ActorName, e.DecidedAt)
+	case *credit.DuplicateConfirmed:
+		_, err = tx.Exec(ctx, `UPDATE credit_entries SET held = false, duplicate = true, duplicate_reason = $2, duplicate_by = $3, duplicate_at = $4
+			WHERE entry_id = $1`, e.EntryID, e.Reason, env.Metadata.ActorName, e.DecidedAt)
 	case *credit.Revoked:
 		_, err = tx.Exec(ctx, `UPDATE credit_entries SET revoked = true, revoke_reason = $2, revoked_at = $3 WHERE entry_id = $1`,
 			e.EntryID, e.Reason, e.RevokedAt)

@@ -59,6 +59,12 @@ type CreditEntry struct {
 	Revoked       bool            `json:"revoked"`
 	RevokeReason  string          `json:"revoke_reason,omitempty"`
 	RevokedAt     *time.Time      `json:"revoked_at,omitempty"`
+	// Held: a suspected duplicate of DuplicateOf awaiting the county's
+	// decision; Duplicate: confirmed as one. Neither counts.
+	Held            bool       `json:"held,omitempty"`
+	Duplicate       bool       `json:"duplicate,omitempty"`
+	DuplicateOf     *uuid.UUID `json:"duplicate_of,omitempty"`
+	DuplicateReason string     `json:"duplicate_reason,omitempty"`
 }
 
 // YearTotal sums the live entries of one training year.
@@ -92,7 +98,8 @@ type CreditHistory struct {
 func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, since int, cycles []registration.Cycle) (CreditHistory, error) {
 	out := CreditHistory{TeacherID: teacherID, Since: since, Entries: []CreditEntry{}, Years: []YearTotal{}, Cycles: []CycleTotal{}}
 	rows, err := q.pool.Query(ctx, `SELECT entry_id, key, year, completed_on, level, category, hours, credits, title,
-			source_kind, source_system, external_id, source_id, cause_event_id, granted_at, granted_by, revoked, revoke_reason, revoked_at
+			source_kind, source_system, external_id, source_id, cause_event_id, granted_at, granted_by, revoked, revoke_reason, revoked_at,
+			held, duplicate, duplicate_of, duplicate_reason
 		FROM credit_entries WHERE teacher_id = $1 AND year >= $2 ORDER BY completed_on, granted_at, entry_id`, teacherID, since)
 	if err != nil {
 		return out, fmt.Errorf("credit history: %w", err)
@@ -105,7 +112,7 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 		var completed time.Time
 		if err := rows.Scan(&e.EntryID, &e.Key, &e.Year, &completed, &e.Level, &e.Category, &e.Hours, &e.Credits, &e.Title,
 			&e.SourceKind, &e.SourceSystem, &e.ExternalID, &e.SourceID, &e.CauseEventID, &e.GrantedAt, &e.GrantedBy,
-			&e.Revoked, &e.RevokeReason, &e.RevokedAt); err != nil {
+			&e.Revoked, &e.RevokeReason, &e.RevokedAt, &e.Held, &e.Duplicate, &e.DuplicateOf, &e.DuplicateReason); err != nil {
 			return out, fmt.Errorf("credit history: %w", err)
 		}
 		e.CompletedOn = completed.Format(time.DateOnly)
@@ -115,7 +122,7 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 		e.Imported = e.SourceKind == string(credit.SourceImport)
 		e.GrantedAt = e.GrantedAt.UTC()
 		out.Entries = append(out.Entries, e)
-		if e.Revoked {
+		if e.Revoked || e.Held || e.Duplicate {
 			continue
 		}
 		y, ok := years[e.Year]
@@ -393,4 +400,61 @@ func (q *CreditQueries) Upload(ctx context.Context, id uuid.UUID) (UploadBatch, 
 		return UploadBatch{}, fmt.Errorf("upload %s: %w", id, err)
 	}
 	return u, nil
+}
+
+// HeldDuplicate is an entry held as a suspected duplicate, beside the
+// counting entry it looks like: the county admin's queue.
+type HeldDuplicate struct {
+	TeacherID   uuid.UUID   `json:"teacher_id"`
+	TeacherName string      `json:"teacher_name"`
+	County      string      `json:"county"`
+	Entry       CreditEntry `json:"entry"`
+	Of          CreditEntry `json:"of"`
+}
+
+// HeldDuplicates lists the held entries of teachers in jurisdiction, oldest
+// first.
+func (q *CreditQueries) HeldDuplicates(ctx context.Context, jurisdiction string, limit, offset int) ([]HeldDuplicate, error) {
+	limit, offset, err := pageBounds(limit, offset)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, err := regionRange("jurisdiction", jurisdiction)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.pool.Query(ctx, `SELECT t.teacher_id, t.name, t.county,
+			e.entry_id, e.title, e.year, e.completed_on, e.hours, e.credits, e.source_kind, e.source_system, e.external_id, e.granted_at,
+			o.entry_id, o.title, o.year, o.completed_on, o.hours, o.credits, o.source_kind, o.source_system, o.external_id, o.granted_at
+		FROM credit_entries e JOIN credit_teachers t USING (teacher_id) JOIN credit_entries o ON o.entry_id = e.duplicate_of
+		WHERE e.held AND NOT e.revoked AND t.county >= $1 AND t.county < $2
+		ORDER BY e.granted_at, e.entry_id LIMIT $3 OFFSET $4`, lo, hi, limit, offset)
+	if err != nil {
+		return nil, fmt.Errorf("held duplicates: %w", err)
+	}
+	defer rows.Close()
+	out := []HeldDuplicate{}
+	for rows.Next() {
+		var d HeldDuplicate
+		var ec, oc time.Time
+		if err := rows.Scan(&d.TeacherID, &d.TeacherName, &d.County,
+			&d.Entry.EntryID, &d.Entry.Title, &d.Entry.Year, &ec, &d.Entry.Hours, &d.Entry.Credits, &d.Entry.SourceKind,
+			&d.Entry.SourceSystem, &d.Entry.ExternalID, &d.Entry.GrantedAt,
+			&d.Of.EntryID, &d.Of.Title, &d.Of.Year, &oc, &d.Of.Hours, &d.Of.Credits, &d.Of.SourceKind,
+			&d.Of.SourceSystem, &d.Of.ExternalID, &d.Of.GrantedAt); err != nil {
+			return nil, fmt.Errorf("held duplicates: %w", err)
+		}
+		for _, x := range []struct {
+			e *CreditEntry
+			c time.Time
+		}{{&d.Entry, ec}, {&d.Of, oc}} {
+			x.e.CompletedOn = x.c.Format(time.DateOnly)
+			x.e.SourceLabel = credit.SourceKind(x.e.SourceKind).Label()
+			x.e.Imported = x.e.SourceKind == string(credit.SourceImport)
+			x.e.GrantedAt = x.e.GrantedAt.UTC()
+		}
+		d.Entry.Held = true
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

@@ -358,7 +358,7 @@ func (r *Request) LedgerGrant(entryID, recognisedEventID uuid.UUID) (Grant, erro
 	return Grant{
 		EntryID: entryID, Year: rc.Year, CompletedOn: r.submitted.EndOn,
 		Level: rc.Level, Category: r.submitted.Kind.Category(),
-		Hours: rc.Hours, Credits: rc.Credits, Title: r.submitted.Title,
+		Hours: rc.Hours, Credits: rc.Credits, Title: r.submitted.Title, StartedOn: r.submitted.StartOn,
 		Source: Source{Kind: SourceCreditBank, RequestID: r.id, EventID: recognisedEventID},
 		At:     rc.RecognisedAt,
 	}, nil

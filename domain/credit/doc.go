@@ -6,7 +6,13 @@
 //
 // "The same activity counts once" is enforced by a source key per entry: a
 // grant whose key is already live in the ledger is refused (or ignored when it
-// repeats the same grant, so a retried command is harmless).
+// repeats the same grant, so a retried command is harmless). Across sources,
+// a grant that looks like a counting entry of another source (same hours,
+// overlapping days, similar title after NormalizeTitle) is held as a
+// suspected duplicate and counts nowhere until the teacher's county admin
+// decides, with a reason, "distinct" (DuplicateCleared: it counts) or
+// "duplicate" (DuplicateConfirmed: it never counts); duplicate.go. Project
+// grants are never held: the other source's entry is.
 //
 // Hours and credits are exact decimals (Quantity, thousandths in an
 // integer): input carries at most one decimal place (12.5 h, 0.5 credit),

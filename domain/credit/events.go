@@ -34,6 +34,13 @@ type Granted struct {
 	Title       string    `json:"title"`
 	Source      Source    `json:"source"`
 	GrantedAt   time.Time `json:"granted_at"`
+	// StartedOn is the first day of the training when the source knows it
+	// (a credit bank request); duplicate detection compares the days.
+	StartedOn time.Time `json:"started_on,omitzero"`
+	// SuspectedDuplicateOf names the counting entry of another source this
+	// one looks like: the entry is held, not counted, until the county
+	// admin decides (DuplicateCleared or DuplicateConfirmed).
+	SuspectedDuplicateOf uuid.UUID `json:"suspected_duplicate_of,omitzero"`
 }
 
 func (*Granted) EventType() string { return TypeGranted }
@@ -115,4 +122,6 @@ func RegisterEvents(r *event.Registry) {
 	r.Register(func() event.Event { return &BankRecognised{} })
 	r.Register(func() event.Event { return &BankRejected{} })
 	r.Register(func() event.Event { return &BankWithdrawn{} })
+	r.Register(func() event.Event { return &DuplicateCleared{} })
+	r.Register(func() event.Event { return &DuplicateConfirmed{} })
 }

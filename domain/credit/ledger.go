@@ -44,7 +44,20 @@ type Entry struct {
 	Revoked      bool      `json:"revoked"`
 	RevokeReason string    `json:"revoke_reason,omitempty"`
 	RevokedAt    time.Time `json:"revoked_at,omitzero"`
+
+	StartedOn time.Time `json:"started_on,omitzero"`
+	// Held: a suspected duplicate of DuplicateOf awaiting the county's
+	// decision; it does not count.
+	Held        bool      `json:"held,omitempty"`
+	DuplicateOf uuid.UUID `json:"duplicate_of,omitzero"`
+	// Duplicate: the county confirmed it repeats DuplicateOf; it never
+	// counts. DuplicateReason is the county's reason either way.
+	Duplicate       bool   `json:"duplicate,omitempty"`
+	DuplicateReason string `json:"duplicate_reason,omitempty"`
 }
+
+// Counts reports whether the entry counts toward totals.
+func (e Entry) Counts() bool { return !e.Revoked && !e.Held && !e.Duplicate }
 
 // Grant is the input of Ledger.Grant.
 type Grant struct {
@@ -62,6 +75,8 @@ type Grant struct {
 	Title       string
 	Source      Source
 	At          time.Time
+	// StartedOn is the training's first day, when known.
+	StartedOn time.Time
 	// Today is the granter's calendar date; zero: the UTC date of At. A
 	// training completed after it, or of a later year, is refused (imports
 	// and the credit bank; project grants follow the pipeline's order).
@@ -114,8 +129,17 @@ func (l *Ledger) Apply(e event.Event) {
 			ID: e.EntryID, Key: e.Key, Year: e.Year, CompletedOn: e.CompletedOn,
 			Level: e.Level, Category: e.Category, Hours: e.Hours, Credits: e.Credits,
 			Title: e.Title, Source: e.Source, GrantedAt: e.GrantedAt,
+			StartedOn: e.StartedOn, Held: e.SuspectedDuplicateOf != uuid.Nil, DuplicateOf: e.SuspectedDuplicateOf,
 		})
 		l.live[e.Key] = len(l.entries) - 1
+	case *DuplicateCleared:
+		if i := l.index(e.EntryID); i >= 0 {
+			l.entries[i].Held, l.entries[i].DuplicateReason = false, e.Reason
+		}
+	case *DuplicateConfirmed:
+		if i := l.index(e.EntryID); i >= 0 {
+			l.entries[i].Held, l.entries[i].Duplicate, l.entries[i].DuplicateReason = false, true, e.Reason
+		}
 	case *Revoked:
 		if i, ok := l.live[e.Key]; ok && l.entries[i].ID == e.EntryID {
 			l.entries[i].Revoked = true
@@ -124,6 +148,10 @@ func (l *Ledger) Apply(e event.Event) {
 			delete(l.live, e.Key)
 		}
 	}
+}
+
+func (l *Ledger) index(id uuid.UUID) int {
+	return slices.IndexFunc(l.entries, func(e Entry) bool { return e.ID == id })
 }
 
 // CanGrant reports whether actor may grant from a source of kind k to a
@@ -174,11 +202,19 @@ func (l *Ledger) Grant(actor access.Actor, teacherCounty string, g Grant) (recor
 	if err := l.CheckYearLimit(g); err != nil {
 		return false, err
 	}
+	var dupOf uuid.UUID
+	if e, ok := l.suspect(g); ok {
+		dupOf = e.ID
+	}
+	var started time.Time
+	if !g.StartedOn.IsZero() {
+		started = dateOnly(g.StartedOn)
+	}
 	l.Record(l, &Granted{
 		EntryID: g.EntryID, TeacherID: l.teacherID, Key: key, Year: g.Year,
 		CompletedOn: dateOnly(g.CompletedOn), Level: g.Level, Category: g.Category,
 		Hours: g.Hours, Credits: g.Credits, Title: strings.TrimSpace(g.Title),
-		Source: g.Source, GrantedAt: g.At,
+		Source: g.Source, GrantedAt: g.At, StartedOn: started, SuspectedDuplicateOf: dupOf,
 	})
 	return true, nil
 }
@@ -303,11 +339,12 @@ func canRevoke(actor access.Actor, k SourceKind, teacherCounty string) bool {
 // Entries returns every entry, revoked ones included, in grant order.
 func (l *Ledger) Entries() []Entry { return slices.Clone(l.entries) }
 
-// Live returns the entries that count, in grant order.
+// Live returns the entries that count (not revoked, not held as a
+// suspected duplicate, not a confirmed duplicate), in grant order.
 func (l *Ledger) Live() []Entry {
 	out := make([]Entry, 0, len(l.live))
 	for _, e := range l.entries {
-		if !e.Revoked {
+		if e.Counts() {
 			out = append(out, e)
 		}
 	}

@@ -65,7 +65,10 @@ const (
 	RuleSchoolBasedCap    = "school_based_cap"
 	RuleDuplicateActivity = "duplicate_activity"
 	RuleRevoked           = "revoked"
-	RuleNoHours           = "no_hours"
+	// RuleSuspectedDuplicate: held as a likely duplicate of an entry from
+	// another source until the county admin decides.
+	RuleSuspectedDuplicate = "suspected_duplicate"
+	RuleNoHours            = "no_hours"
 	// RuleMakeUp: completed after the cycle's end by a deferred teacher,
 	// before the make-up deadline: counted as 补修学时.
 	RuleMakeUp = "make_up"
@@ -309,6 +312,10 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 			exclude(RuleMakeUpLate, fmt.Sprintf("补修截止%s，之后完成的学时不计入本周期", e.res.MakeUpUntil.Format("2006年1月2日")))
 		case en.Revoked:
 			exclude(RuleRevoked, "已撤销："+en.RevokeReason)
+		case en.Held:
+			exclude(RuleSuspectedDuplicate, "疑似与另一记录重复，待区县核定后计入")
+		case en.Duplicate:
+			exclude(RuleDuplicateActivity, "经区县核定与另一记录为同一学习："+en.DuplicateReason)
 		case en.Key != "" && seen[en.Key]:
 			exclude(RuleDuplicateActivity, "同一学习活动只计一次")
 		case hours.IsZero() && (e.p.HoursPerCredit.IsZero() || en.Credits.IsZero()):

@@ -156,6 +156,8 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/county/credits/imports", s.importCredits)
 		r.Post("/county/credits/bank/{id}/recognise", s.recognise)
 		r.Post("/county/credits/bank/{id}/reject", s.rejectBank)
+		r.Get("/county/credits/duplicates", s.duplicates)
+		r.Post("/county/credits/duplicates/{id}/{eid}", s.decideDuplicate)
 	})
 }
 

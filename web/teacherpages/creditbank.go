@@ -1,6 +1,7 @@
 package teacherpages
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -89,6 +90,23 @@ func (s *Section) submitBank(w http.ResponseWriter, r *http.Request) {
 	if err := v.Err(); err != nil {
 		refused(err)
 		return
+	}
+	// The same training already counted (imported from an earlier system,
+	// or recognised before) would be held as a suspected duplicate: warn
+	// first, and submit only once the teacher confirms it is another one.
+	if r.PostFormValue("confirm_distinct") != "1" {
+		dups, err := s.Cmd.LikelyDuplicates(r.Context(), web.Actor(r), credit.Candidate{
+			Title: r.PostFormValue("title"), StartOn: start, EndOn: end, Hours: hours})
+		if err != nil {
+			s.k.Fail(w, r, err)
+			return
+		}
+		if len(dups) > 0 {
+			e := dups[0]
+			refused(domain.Invalid("confirm_distinct", fmt.Sprintf("可能与已计入的学时重复：“%s”（%s完成，%s学时，%s）。重复的记录不会计入；如确属另一次学习，请勾选确认并重新选择证明材料后提交。",
+				e.Title, e.CompletedOn.Format("2006-01-02"), e.Hours, e.Source.Kind.Label())))
+			return
+		}
 	}
 	ref, err := s.store(r, "evidence", up)
 	if err != nil {
