@@ -16,6 +16,7 @@ import (
 	"github.com/hbte/record/domain/appraisal"
 	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/file"
+	"github.com/hbte/record/domain/ident"
 	"github.com/hbte/record/domain/registration"
 )
 
@@ -155,6 +156,18 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 	if len(out.Cycles) == 0 {
 		for _, c := range cycles {
 			out.Cycles = append(out.Cycles, CycleTotal{Start: c.Start.Format(time.DateOnly), End: c.End.Format(time.DateOnly)})
+		}
+	}
+	// Every year from since to this year (or the last year recorded, if
+	// later) is listed, a year without records as 0: a gap is visible.
+	last := time.Now().In(ident.ChinaTime).Year()
+	for _, y := range order {
+		last = max(last, y)
+	}
+	for y := max(since, credit.FirstYear); y <= last; y++ {
+		if _, ok := years[y]; !ok {
+			years[y] = &YearTotal{Year: y}
+			order = append(order, y)
 		}
 	}
 	slices.Sort(order)

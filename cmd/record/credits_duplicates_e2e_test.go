@@ -59,7 +59,7 @@ func testDuplicatesAcrossSourcesAreHeld(t *testing.T, backend string) {
 	}
 	// B7 repeats A1 (same day, hours and title); B8 is a day off, B9 has
 	// other hours: both count.
-	if len(held) != 1 || held["B7"].DuplicateOf == "" || len(h.Years) != 1 || h.Years[0].Hours != "216" {
+	if len(held) != 1 || held["B7"].DuplicateOf == "" || len(h.Years) < 9 || h.Years[3].Year != 2021 || h.Years[3].Hours != "216" || h.Years[2].Hours != "0" {
 		t.Fatalf("after the second import: held %+v years %+v", held, h.Years)
 	}
 
@@ -86,7 +86,7 @@ func testDuplicatesAcrossSourcesAreHeld(t *testing.T, backend string) {
 	}
 	w.a.last = res.Position.String()
 	w.changan.must(200, "GET", "/api/v1/teachers/"+tc.id+"/credits", nil).json(t, &h)
-	if h.Years[0].Hours != "306" {
+	if h.Years[3].Hours != "306" {
 		t.Fatalf("after 'distinct': %+v", h.Years)
 	}
 	if queue, _ := q.HeldDuplicates(ctx, "130102", 20, 0); len(queue) != 0 {

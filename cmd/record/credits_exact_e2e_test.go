@@ -73,7 +73,7 @@ func testCreditFractionsAreExact(t *testing.T, backend string) {
 	}
 	me.must(200, "GET", "/api/v1/teachers/"+tc.id+"/credits", nil).json(t, &h)
 	// 12.5 + 0.1 + 3.4 = 16 exactly; credits 0.5 + 0 + 0.2 = 0.7.
-	if len(h.Entries) != 3 || len(h.Years) != 1 || h.Years[0].Hours != "16" || h.Years[0].Credits != "0.7" {
+	if len(h.Entries) != 3 || len(h.Years) < 9 || h.Years[3].Year != 2021 || h.Years[3].Hours != "16" || h.Years[3].Credits != "0.7" {
 		t.Fatalf("history: %+v", h)
 	}
 	var bank struct {

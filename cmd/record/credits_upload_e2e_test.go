@@ -589,7 +589,7 @@ func testCreditImportReportsBadRowsAndCountsOnce(t *testing.T, backend string) {
 		}
 	}
 	w.changan.must(200, "GET", "/api/v1/teachers/"+tc.id+"/credits", nil).json(t, &h2)
-	if len(h2.Entries) != 3 || !h2.Entries[1].Revoked || len(h2.Years) != 2 || h2.Years[1].Hours != 30 {
+	if len(h2.Entries) != 3 || !h2.Entries[1].Revoked || len(h2.Years) < 9 || h2.Years[1].Year != 2019 || h2.Years[1].Hours != 30 || h2.Years[2].Hours != 0 {
 		t.Fatalf("after the re-import: %+v", h2)
 	}
 }

@@ -1,6 +1,7 @@
 package teacherpages
 
 import (
+	"slices"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,6 +23,9 @@ type trainingsData struct {
 	NotStarted []notStarted
 	InProgress []projections.EnrollmentView
 	Finished   []finished
+	// Imported are the trainings finished before the platform, loaded from
+	// the earlier systems: part of the one list of what the teacher finished.
+	Imported []projections.CreditEntry
 }
 
 type finished struct {
@@ -95,6 +99,35 @@ func (s *Section) trainings(w http.ResponseWriter, r *http.Request) {
 			d.Finished = append(d.Finished, finished{EnrollmentView: e, Graded: e.Passed != nil, Pass: e.Passed != nil && *e.Passed})
 		}
 	}
+	h, err := s.Credits.CreditHistory(r.Context(), me(r), FirstCreditYear, nil)
+	if err != nil {
+		s.k.Fail(w, r, err)
+		return
+	}
+	d.Imported = importedFinished(h.Entries, f)
 	page.Data = d
 	s.views.Render(w, r, http.StatusOK, "trainings", page)
+}
+
+// importedFinished are the counting imported entries the search matches:
+// the name as a substring (as for projects), the completion day inside the
+// window. Newest first, like the projects.
+func importedFinished(entries []projections.CreditEntry, f projections.TrainingFilter) []projections.CreditEntry {
+	var out []projections.CreditEntry
+	name := strings.ToLower(f.Name)
+	for _, e := range entries {
+		if !e.Imported || e.Revoked || e.Held || e.Duplicate {
+			continue
+		}
+		if name != "" && !strings.Contains(strings.ToLower(e.Title), name) {
+			continue
+		}
+		day, err := time.Parse(time.DateOnly, e.CompletedOn)
+		if err != nil || !f.From.IsZero() && day.Before(f.From) || !f.To.IsZero() && day.After(f.To) {
+			continue
+		}
+		out = append(out, e)
+	}
+	slices.Reverse(out)
+	return out
 }
