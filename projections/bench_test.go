@@ -347,7 +347,7 @@ func BenchmarkLiveKeepsUp(b *testing.B) {
 			b.ReportMetric(appendRate, "append_events/s")
 			b.ReportMetric(applyRate, "apply_events/s")
 			b.ReportMetric(applyRate/appendRate, "ratio_apply_vs_append")
-			b.ReportMetric(float64((total-appended).Milliseconds()), "catchup_ms")
+			b.ReportMetric(float64((total - appended).Milliseconds()), "catchup_ms")
 			b.ReportMetric(float64(c1-c0)/float64(b.N), "commits/event")
 			cancel()
 			if err := <-done; err != nil {

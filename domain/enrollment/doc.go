@@ -23,11 +23,13 @@
 //     county may nominate the same teacher again while the project is open
 //     for nomination. The stream continues (the id is fixed) and the earlier
 //     rejection stays in the history with its reason; Attempt counts.
+//
 //   - Withdrawal: by the county admin of the teacher's county or by the
 //     project owner, with a reason, at any time before the teacher reports.
 //     Teachers are sent to training by their county, so a teacher who cannot
 //     go asks the county admin; after reporting, a dropout is graded (and
 //     fails) rather than erased, because attendance already happened.
+//
 //   - Posted grades are final. GradeCorrected is an explicit event with a
 //     reason; if it flips the result it revokes or grants credits (and
 //     revokes the certificate) in the same decision.
@@ -38,13 +40,16 @@
 //     after its last day). A pass posted earlier gets its credits at once
 //     and its certificate when the project is finished, or when the grade
 //     is posted again, once the class has ended.
+//
 //   - A cancelled project freezes: CancelWithProject withdraws every open
 //     enrollment (a reported one included) with the project's reason
 //     (Withdrawn.ProjectCancelled); the command layer does it for every
 //     seat holder when the project is cancelled and frees the seats, and
 //     refuses any later step with the reason.
+//
 //   - Every refusal names its reason for the user (domain.StateError with
 //     the stage and, after a rejection or withdrawal, its reason).
+//
 //   - A revoked certificate is remembered (Revoked), so verifying it with
 //     its right code says when and why it was revoked.
 //

@@ -1,9 +1,9 @@
 package teacherpages
 
 import (
-	"slices"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
