@@ -7,7 +7,7 @@ TEST_DATABASE_URL ?= postgres://postgres@$(PGHOST):$(PGPORT)/postgres?sslmode=di
 export TEST_DATABASE_URL
 GO ?= go
 
-.PHONY: run test deps bench bench-eventstore bench-projections bench-verify test-esdb-real fmt fuzz fuzz-short screenshots soak
+.PHONY: run test deps bench bench-eventstore bench-projections bench-verify bench-scale test-esdb-real fmt fuzz fuzz-short screenshots soak
 
 # Fuzz targets (package:Target). Their seed corpora run in every go test;
 # fuzz-short fuzzes each briefly in make test, fuzz for longer.
@@ -50,6 +50,13 @@ bench-eventstore:
 
 bench-projections:
 	$(GO) test -run '^$$' -bench . -benchtime 3000x -timeout 30m ./projections/
+
+## bench-scale: county roster (16 readers, old query as baseline) and registration batch check
+## (baseline: one by one) on a database built by `record seed` and `record rebuild`
+## (SCALE_DATABASE_URL=postgres://…); figures in BENCHMARKS.md
+bench-scale:
+	ROSTER_BENCH_DATABASE_URL=$(SCALE_DATABASE_URL) $(GO) test -run '^$$' -bench RosterAtScale -benchtime 1x -timeout 60m ./projections/
+	BATCH_BENCH_DATABASE_URL=$(SCALE_DATABASE_URL) BATCH_BENCH_JURISDICTION=13 $(GO) test -run '^$$' -bench RegistrationBatchCheck -benchtime 1x -timeout 60m ./cmd/record/
 
 ## bench-verify: record verify's work over a bulk-loaded store of 1,000,000 chained events
 bench-verify:
