@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,8 +14,13 @@ import (
 )
 
 // demoApp is the service on PostgreSQL with the demo data loaded.
+// STORY_BACKEND=esdb runs the stories that use it on the EventStoreDB
+// fake instead (make test runs the browser stories on both).
 func demoApp(t *testing.T) *app {
 	t.Helper()
+	if b := os.Getenv("STORY_BACKEND"); b != "" {
+		return demoAppOn(t, b)
+	}
 	return demoAppOn(t, "postgres")
 }
 
