@@ -25,8 +25,8 @@ type keyFieldRow struct {
 }
 
 type keyFieldsData struct {
-	Fields   []option
-	Counties []group
+	Fields   []web.Option
+	Counties []web.OptionGroup
 	Query    url.Values
 	// ActorName names the account an actor_id filter (from a row's link)
 	// narrows to.
@@ -46,10 +46,10 @@ type keyFieldsData struct {
 func (s *Section) keyFields(w http.ResponseWriter, r *http.Request) {
 	actor := web.Actor(r)
 	q := r.URL.Query()
-	d := keyFieldsData{Counties: countyGroups(s.k.Regions, actor.Jurisdiction), Query: url.Values{}, Limit: pageSize, Offset: offsetOf(q)}
+	d := keyFieldsData{Counties: web.CountyGroups(s.k.Regions, actor.Jurisdiction), Query: url.Values{}, Limit: pageSize, Offset: offsetOf(q)}
 	for _, f := range teacher.Fields() {
 		if teacher.IsKeyField(f) {
-			d.Fields = append(d.Fields, option{f, teacher.FieldLabel(f)})
+			d.Fields = append(d.Fields, web.Option{Value: f, Label: teacher.FieldLabel(f)})
 		}
 	}
 	page := web.Page{Title: "关键字段变更记录", Data: &d, Form: q}

@@ -17,7 +17,6 @@ import (
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/ident"
-	"github.com/hbte/record/domain/region"
 	"github.com/hbte/record/web"
 )
 
@@ -108,38 +107,4 @@ func period(q url.Values) (from, to time.Time, err error) {
 		return time.Time{}, time.Time{}, web.ValidationErrors(errs...)
 	}
 	return from, to, nil
-}
-
-// option is one choice of a select.
-type option struct {
-	Value, Label string
-}
-
-// group is an optgroup of a select.
-type group struct {
-	Label   string
-	Options []option
-}
-
-// countyGroups are the counties of a jurisdiction, grouped by city, for a
-// select: a county admin's or auditor's own county alone, a city's
-// counties, or a province's by city.
-func countyGroups(t *region.Tree, juris string) []group {
-	switch t.Kind(juris) {
-	case region.KindCounty:
-		return []group{{Label: t.Name(t.Parent(juris)), Options: []option{{juris, t.Name(juris)}}}}
-	case region.KindCity:
-		g := group{Label: t.Name(juris)}
-		for _, c := range t.CountiesOf(juris) {
-			g.Options = append(g.Options, option{c, t.Name(c)})
-		}
-		return []group{g}
-	case region.KindProvince:
-		var out []group
-		for _, city := range t.Children(juris) {
-			out = append(out, countyGroups(t, city)...)
-		}
-		return out
-	}
-	return nil
 }

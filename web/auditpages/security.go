@@ -14,14 +14,14 @@ import (
 )
 
 // securityActions are the actions of the security audit, as people call them.
-var securityActions = []option{
-	{commands.ActionLogin, "登录"},
-	{commands.ActionLogout, "退出"},
-	{commands.ActionAccountLocked, "账号锁定"},
-	{commands.ActionPasswordChange, "修改密码"},
-	{commands.ActionPasswordReset, "重置密码"},
-	{commands.ActionRevealPersonal, "查看完整个人信息"},
-	{commands.ActionAccessDenied, "越权访问被拒"},
+var securityActions = []web.Option{
+	{Value: commands.ActionLogin, Label: "登录"},
+	{Value: commands.ActionLogout, Label: "退出"},
+	{Value: commands.ActionAccountLocked, Label: "账号锁定"},
+	{Value: commands.ActionPasswordChange, Label: "修改密码"},
+	{Value: commands.ActionPasswordReset, Label: "重置密码"},
+	{Value: commands.ActionRevealPersonal, Label: "查看完整个人信息"},
+	{Value: commands.ActionAccessDenied, Label: "越权访问被拒"},
 }
 
 func actionLabel(a string) string {
@@ -43,7 +43,7 @@ type securityRow struct {
 }
 
 type securityData struct {
-	Actions []option
+	Actions []web.Option
 	Query   url.Values
 	Rows    []securityRow
 	Offset  int

@@ -49,17 +49,17 @@ func TestPeriod(t *testing.T) {
 // The county select offers the jurisdiction's counties only.
 func TestCountyGroups(t *testing.T) {
 	tree := region.Default()
-	if g := countyGroups(tree, "130104"); len(g) != 1 || len(g[0].Options) != 1 || g[0].Options[0].Value != "130104" {
+	if g := web.CountyGroups(tree, "130104"); len(g) != 1 || len(g[0].Options) != 1 || g[0].Options[0].Value != "130104" {
 		t.Fatalf("a county's select: %+v", g)
 	}
-	for _, g := range countyGroups(tree, "1301") {
+	for _, g := range web.CountyGroups(tree, "1301") {
 		for _, o := range g.Options {
 			if o.Value[:4] != "1301" {
 				t.Fatalf("石家庄's select offers %s", o.Value)
 			}
 		}
 	}
-	if n := len(countyGroups(tree, "13")); n < 11 {
+	if n := len(web.CountyGroups(tree, "13")); n < 11 {
 		t.Fatalf("Hebei's select has %d cities", n)
 	}
 }

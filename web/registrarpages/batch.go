@@ -15,16 +15,10 @@ import (
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
-	"github.com/hbte/record/domain/region"
 	"github.com/hbte/record/httpapi"
 	"github.com/hbte/record/httpapi/tabular"
 	"github.com/hbte/record/web"
 )
-
-type group struct {
-	Label   string
-	Options []option
-}
 
 type batchRow struct {
 	httpapi.BatchRow
@@ -32,7 +26,7 @@ type batchRow struct {
 }
 
 type batchData struct {
-	Counties []group
+	Counties []web.OptionGroup
 	AsOf     string
 	// County is the county checked; List the stored uploaded list (its
 	// hash) and ListName its file name.
@@ -58,28 +52,6 @@ func (d *batchData) OneCounty() bool {
 	return len(d.Counties) == 1 && len(d.Counties[0].Options) == 1
 }
 
-// countyGroups are the counties of a jurisdiction, grouped by city, for the
-// select: a county admin's own county alone.
-func countyGroups(t *region.Tree, juris string) []group {
-	switch t.Kind(juris) {
-	case region.KindCounty:
-		return []group{{Label: t.Name(t.Parent(juris)), Options: []option{{juris, t.Name(juris)}}}}
-	case region.KindCity:
-		g := group{Label: t.Name(juris)}
-		for _, c := range t.CountiesOf(juris) {
-			g.Options = append(g.Options, option{c, t.Name(c)})
-		}
-		return []group{g}
-	case region.KindProvince:
-		var out []group
-		for _, city := range t.Children(juris) {
-			out = append(out, countyGroups(t, city)...)
-		}
-		return out
-	}
-	return nil
-}
-
 var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // batch is the batch check as of a date: a whole county (the API's GET
@@ -89,7 +61,7 @@ var shaPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func (s *Section) batch(w http.ResponseWriter, r *http.Request) {
 	actor := web.Actor(r)
 	q := r.URL.Query()
-	d := &batchData{Counties: countyGroups(s.k.Regions, actor.Jurisdiction), AsOf: strings.TrimSpace(q.Get("as_of")),
+	d := &batchData{Counties: web.CountyGroups(s.k.Regions, actor.Jurisdiction), AsOf: strings.TrimSpace(q.Get("as_of")),
 		County: q.Get("county"), List: q.Get("list"), ListName: filepath.Base(q.Get("name")),
 		Query: url.Values{}, Offset: offsetOf(q), Limit: pageSize, CanOpen: actor.Role == access.RoleRegistrar}
 	if d.AsOf == "" {
@@ -180,7 +152,7 @@ const maxUpload = tabular.DefaultMaxBytes
 // that it reads, stores it and shows its batch check.
 func (s *Section) uploadList(w http.ResponseWriter, r *http.Request) {
 	actor := web.Actor(r)
-	d := &batchData{Counties: countyGroups(s.k.Regions, actor.Jurisdiction), Limit: pageSize}
+	d := &batchData{Counties: web.CountyGroups(s.k.Regions, actor.Jurisdiction), Limit: pageSize}
 	page := web.Page{Title: "资格注册批量核查", Data: d}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload+64<<10)
 	if err := r.ParseMultipartForm(maxUpload); err != nil {

@@ -97,7 +97,7 @@ type checkData struct {
 	State     string
 	Status    projections.RegistrationStatus
 	CanDecide bool
-	Outcomes  []option
+	Outcomes  []web.Option
 	Years     []yearRow
 	Entries   []entryRow
 	// CycleStart and CycleEnd are the cycle's first and last day;
@@ -117,8 +117,6 @@ type cycleYearRow struct {
 	From, To string
 	Short    bool
 }
-
-type option struct{ Value, Label string }
 
 type yearRow struct {
 	registration.YearEvidence
@@ -202,7 +200,7 @@ func (s *Section) load(r *http.Request, id uuid.UUID, asOf string) (*checkData, 
 	}
 	d.CanDecide = d.State == "" && c.Outcome != registration.OutcomeNotDue && registration.CanDecide(actor, c.County)
 	for _, o := range decisionOutcomes {
-		d.Outcomes = append(d.Outcomes, option{string(o), o.Label()})
+		d.Outcomes = append(d.Outcomes, web.Option{Value: string(o), Label: o.Label()})
 	}
 	if !c.Cycle.Start.IsZero() {
 		d.CycleStart, d.CycleEnd = c.Cycle.Start.Format(time.DateOnly), c.Cycle.End.AddDate(0, 0, -1).Format(time.DateOnly)

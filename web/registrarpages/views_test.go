@@ -32,10 +32,10 @@ func TestWindow(t *testing.T) {
 // A county admin's select has their county alone.
 func TestOneCounty(t *testing.T) {
 	tree := region.Default()
-	if d := (&batchData{Counties: countyGroups(tree, "130102")}); !d.OneCounty() {
+	if d := (&batchData{Counties: web.CountyGroups(tree, "130102")}); !d.OneCounty() {
 		t.Fatalf("a county admin's select: %+v", d.Counties)
 	}
-	if d := (&batchData{Counties: countyGroups(tree, "1301")}); d.OneCounty() {
+	if d := (&batchData{Counties: web.CountyGroups(tree, "1301")}); d.OneCounty() {
 		t.Fatal("a city's select has one county")
 	}
 }
