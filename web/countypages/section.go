@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"mime"
 	"net/http"
 	"path/filepath"
@@ -122,13 +121,11 @@ func (s *Section) Nav(p commands.Principal) []web.NavItem {
 
 // Routes mounts the pages; the kit parses the views once, at start.
 func (s *Section) Routes(k *web.Kit, r chi.Router) {
-	sub, err := fs.Sub(views, "views")
-	if err != nil {
-		panic(err)
-	}
-	s.k, s.views = k, k.MustParse(sub)
+	s.k, s.views = k, k.ParseViews(views)
 	r.Group(func(r chi.Router) {
-		r.Use(s.onlyCountyAdmin)
+		r.Use(k.Only(func(p commands.Principal) bool {
+			return p.Role == access.RoleCountyAdmin && access.JurisdictionLevel(p.Jurisdiction) == "county"
+		}))
 		r.Get("/county", s.home)
 		r.Get("/county/teachers", s.roster)
 		r.Get("/county/teachers/new", s.registerPage)
@@ -158,19 +155,6 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/county/credits/bank/{id}/reject", s.rejectBank)
 		r.Get("/county/credits/duplicates", s.duplicates)
 		r.Post("/county/credits/duplicates/{id}/{eid}", s.decideDuplicate)
-	})
-}
-
-// onlyCountyAdmin answers every other role with the 403 page before any
-// record is read.
-func (s *Section) onlyCountyAdmin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := web.Principal(r)
-		if p.Role != access.RoleCountyAdmin || access.JurisdictionLevel(p.Jurisdiction) != "county" {
-			s.k.Fail(w, r, fmt.Errorf("county pages: %w", access.ErrForbidden))
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"embed"
 	"errors"
 	"io"
-	"io/fs"
 	"mime"
 	"net/http"
 	"path/filepath"
@@ -59,13 +58,9 @@ func (s *Section) Nav(p commands.Principal) []web.NavItem {
 // Routes mounts the pages; the kit parses the views once, at start. The
 // paths are stable: benchmarks call /me/trainings and /me/credits.
 func (s *Section) Routes(k *web.Kit, r chi.Router) {
-	sub, err := fs.Sub(views, "views")
-	if err != nil {
-		panic(err)
-	}
-	s.k, s.views = k, k.MustParse(sub)
+	s.k, s.views = k, k.ParseViews(views)
 	r.Group(func(r chi.Router) {
-		r.Use(s.teacherOnly)
+		r.Use(k.Only(func(p commands.Principal) bool { return p.Role == access.RoleTeacher && p.TeacherID != uuid.Nil }))
 		r.Get("/me", s.basic)
 		r.Get("/me/edit", s.editPage)
 		r.Post("/me/edit", s.edit)
@@ -100,19 +95,6 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/me/credit-bank/{id}/withdraw", s.withdrawBank)
 
 		r.Get("/me/history", s.history)
-	})
-}
-
-// teacherOnly answers every other role with the 403 page before anything
-// is loaded: the personal space is the teacher's.
-func (s *Section) teacherOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := web.Principal(r)
-		if p.Role != access.RoleTeacher || p.TeacherID == uuid.Nil {
-			s.k.Fail(w, r, access.ErrForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
 }
 
