@@ -123,15 +123,26 @@ func (c *Credentials) CreateAccount(ctx context.Context, p Principal, password s
 	}
 	// A placeholder row (made by the AccountProcess for a request that was
 	// cut off) is replaced by the creating request's own password.
-	tag, err := c.pool.Exec(ctx, `INSERT INTO auth_accounts
+	upsert := func() (pgconn.CommandTag, error) {
+		return c.pool.Exec(ctx, `INSERT INTO auth_accounts
 		(account_id, login, role, jurisdiction, teacher_id, institution_id, display_name, password_hash, must_change_password, created_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
 		ON CONFLICT (account_id) DO UPDATE SET password_hash = EXCLUDED.password_hash,
 			must_change_password = EXCLUDED.must_change_password, placeholder = false
 		WHERE auth_accounts.placeholder`,
-		p.AccountID, p.Login, string(p.Role), p.Jurisdiction, nullUUID(p.TeacherID), nullUUID(p.InstitutionID),
-		p.DisplayName, string(hash), mustChange, c.now())
+			p.AccountID, p.Login, string(p.Role), p.Jurisdiction, nullUUID(p.TeacherID), nullUUID(p.InstitutionID),
+			p.DisplayName, string(hash), mustChange, c.now())
+	}
+	tag, err := upsert()
 	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName != "auth_accounts_pkey" {
+		// The account process may have inserted this account's placeholder
+		// at the same moment: the login index saw it before the account_id
+		// arbiter did, so the upsert failed instead of replacing it. Now
+		// that row is committed, and a second try takes the upsert path; a
+		// login of another account still fails.
+		tag, err = upsert()
+	}
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return fmt.Errorf("login %q: %w", p.Login, domain.ErrDuplicate)
 	}

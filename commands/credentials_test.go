@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -140,6 +141,41 @@ func TestPasswordPolicy(t *testing.T) {
 		err := commands.ValidateNewPassword(tc.pw, "13010219900101123X")
 		if (err == nil) != tc.ok {
 			t.Errorf("%q: got %v, want ok=%v", tc.pw, err, tc.ok)
+		}
+	}
+}
+
+// The creating request replaces a placeholder the account process inserts
+// at the same moment (still uncommitted when the request writes): the
+// request's password is the one that logs in, never the placeholder's.
+func TestCreateAccountReplacesAConcurrentPlaceholder(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.New(t)
+	creds := commands.NewCredentials(pool, bcrypt.MinCost, time.Now)
+	for i := 0; i < 20; i++ {
+		id := uuid.New()
+		login := fmt.Sprintf("race_admin_%d", i)
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO auth_accounts (account_id, login, role, password_hash, placeholder)
+			VALUES ($1, $2, 'county_admin', 'x', true) ON CONFLICT DO NOTHING`, id, login); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			done <- creds.CreateAccount(ctx, commands.Principal{AccountID: id, Login: login, Role: access.RoleCountyAdmin}, "Right#Pass1", true)
+		}()
+		time.Sleep(time.Duration(i%4) * 5 * time.Millisecond) // the request's insert waits on the placeholder, or not yet
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+		if _, _, err := creds.Authenticate(ctx, login, "Right#Pass1"); err != nil {
+			t.Fatalf("attempt %d: the request's password does not log in: %v", i, err)
 		}
 	}
 }
