@@ -64,13 +64,9 @@ func (x *streamsService) Delete(ctx context.Context, req *streams.DeleteReq) (*s
 	s := x.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tombstoned[stream] {
-		_ = grpc.SetTrailer(ctx, metadata.Pairs("exception", "stream-deleted", "stream-name", stream))
-		return nil, statusf(codes.FailedPrecondition, "Event stream '%s' is deleted.", stream)
-	}
-	current := int64(len(s.streams[stream])) - 1
-	if !checkLocked(expected, current) {
-		return nil, wrongVersion(ctx, stream, expected, current)
+	current, err := s.deletableLocked(ctx, stream, expected)
+	if err != nil {
+		return nil, err
 	}
 	s.deleted[stream] = uint64(current + 1)
 	at := len(s.log)
@@ -108,13 +104,8 @@ func (x *streamsService) Tombstone(ctx context.Context, req *streams.TombstoneRe
 	s := x.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tombstoned[stream] {
-		_ = grpc.SetTrailer(ctx, metadata.Pairs("exception", "stream-deleted", "stream-name", stream))
-		return nil, statusf(codes.FailedPrecondition, "Event stream '%s' is deleted.", stream)
-	}
-	current := int64(len(s.streams[stream])) - 1
-	if !checkLocked(expected, current) {
-		return nil, wrongVersion(ctx, stream, expected, current)
+	if _, err := s.deletableLocked(ctx, stream, expected); err != nil {
+		return nil, err
 	}
 	s.tombstoned[stream] = true
 	r := &record{
@@ -132,4 +123,19 @@ func (x *streamsService) Tombstone(ctx context.Context, req *streams.TombstoneRe
 	return &streams.TombstoneResp{PositionOption: &streams.TombstoneResp_Position_{Position: &streams.TombstoneResp_Position{
 		CommitPosition: r.commit, PreparePosition: r.prepare,
 	}}}, nil
+}
+
+// deletableLocked is what a delete and a tombstone both check first: the
+// stream is not tombstoned and is at the expected revision. It returns the
+// stream's current revision (-1 for none).
+func (s *Server) deletableLocked(ctx context.Context, stream string, expected int64) (int64, error) {
+	if s.tombstoned[stream] {
+		_ = grpc.SetTrailer(ctx, metadata.Pairs("exception", "stream-deleted", "stream-name", stream))
+		return 0, statusf(codes.FailedPrecondition, "Event stream '%s' is deleted.", stream)
+	}
+	current := int64(len(s.streams[stream])) - 1
+	if !checkLocked(expected, current) {
+		return 0, wrongVersion(ctx, stream, expected, current)
+	}
+	return current, nil
 }
