@@ -195,6 +195,12 @@ func rowErrors(line int, err error) []domain.FieldError {
 	case errors.Is(err, domain.ErrDuplicate):
 		return []domain.FieldError{{Row: line, Field: "", Reason: "记录重复"}}
 	}
+	// A refusal by the state of the record (e.g. a teacher whose record is
+	// closed) is the row's, with the domain's reason for the uploader.
+	var refusal *domain.StateError
+	if errors.As(err, &refusal) {
+		return []domain.FieldError{{Row: line, Field: "", Reason: refusal.UserMessage()}}
+	}
 	return nil
 }
 

@@ -109,7 +109,7 @@ func (a *IntegrityArea) issue(w http.ResponseWriter, r *http.Request) error {
 	}
 	d, err := a.Issuer.Issue(r.Context())
 	if errors.Is(err, ledger.ErrEmptyTree) {
-		return fmt.Errorf("%w: 记录尚无事件，无法签发摘要", domain.ErrInvalidState)
+		return domain.Refusal("empty tree: no digest to issue", "记录尚无事件，无法签发摘要")
 	}
 	if err != nil {
 		return err
@@ -156,7 +156,8 @@ func (a *IntegrityArea) consistency(w http.ResponseWriter, r *http.Request) erro
 	}
 	older, newer := ds[from], ds[to]
 	if older.Digest.TreeSize > newer.Digest.TreeSize {
-		return fmt.Errorf("%w: digest %d covers more events than digest %d", domain.ErrInvalidState, from, to)
+		return domain.Refusal(fmt.Sprintf("digest %d covers more events than digest %d", from, to),
+			fmt.Sprintf("第 %d 份摘要覆盖的事件多于第 %d 份，请把较早的摘要放在前面", from, to))
 	}
 	proof, err := a.Merkle.ConsistencyProof(r.Context(), older.Digest.TreeSize, newer.Digest.TreeSize)
 	if err != nil {

@@ -22,11 +22,11 @@ var (
 	ErrNotAuthority = fmt.Errorf("%w: not the authority for this account", access.ErrForbidden)
 	// ErrNotOwner: only the user changes their own password.
 	ErrNotOwner       = fmt.Errorf("%w: only the account's user may do this", access.ErrForbidden)
-	ErrNotCreated     = fmt.Errorf("%w: account does not exist", domain.ErrInvalidState)
-	ErrAlreadyCreated = fmt.Errorf("%w: account already exists", domain.ErrInvalidState)
-	ErrDisabled       = fmt.Errorf("%w: account disabled", domain.ErrInvalidState)
-	ErrAlreadyLocked  = fmt.Errorf("%w: account already locked", domain.ErrInvalidState)
-	ErrNotLocked      = fmt.Errorf("%w: account not locked", domain.ErrInvalidState)
+	ErrNotCreated     = domain.Refusal("account does not exist", "账号尚未开通")
+	ErrAlreadyCreated = domain.Refusal("account already exists", "账号已开通，不能重复开通")
+	ErrDisabled       = domain.Refusal("account disabled", "账号已停用，不能进行此操作")
+	ErrAlreadyLocked  = domain.Refusal("account already locked", "账号已锁定")
+	ErrNotLocked      = domain.Refusal("account not locked", "账号未被锁定，无需解锁")
 )
 
 // Status of an account.

@@ -183,7 +183,7 @@ func (r *Request) Apply(e event.Event) {
 // Submit opens the request. Only the teacher may ask for their own record.
 func (r *Request) Submit(actor access.Actor, s Submission) error {
 	if r.status != StatusNew {
-		return fmt.Errorf("credit: request already submitted: %w", domain.ErrInvalidState)
+		return domain.Refusal("credit: request already submitted", "该学分银行申请已提交，不能重复提交")
 	}
 	if actor.Role != access.RoleTeacher || actor.TeacherID != s.TeacherID || s.TeacherID == uuid.Nil {
 		return fmt.Errorf("credit: only the teacher may submit their own request: %w", access.ErrForbidden)
@@ -264,7 +264,7 @@ type Recognition struct {
 
 func (r *Request) checkDecider(actor access.Actor, teacherCounty string) error {
 	if r.status != StatusPending {
-		return fmt.Errorf("credit: request is %q, not pending: %w", r.status, domain.ErrInvalidState)
+		return r.notPending()
 	}
 	if actor.Role != access.RoleCountyAdmin || access.JurisdictionLevel(actor.Jurisdiction) != "county" || !actor.Covers(teacherCounty) {
 		return fmt.Errorf("credit: only the county admin of the teacher's county decides: %w", access.ErrForbidden)
@@ -337,7 +337,7 @@ func (r *Request) Reject(actor access.Actor, teacherCounty, reason string, at ti
 // Withdraw lets the teacher take back a pending request.
 func (r *Request) Withdraw(actor access.Actor, at time.Time) error {
 	if r.status != StatusPending {
-		return fmt.Errorf("credit: request is %q, not pending: %w", r.status, domain.ErrInvalidState)
+		return r.notPending()
 	}
 	if actor.Role != access.RoleTeacher || actor.TeacherID != r.submitted.TeacherID {
 		return fmt.Errorf("credit: only the teacher may withdraw: %w", access.ErrForbidden)
@@ -353,7 +353,7 @@ func (r *Request) Withdraw(actor access.Actor, at time.Time) error {
 func (r *Request) LedgerGrant(entryID, recognisedEventID uuid.UUID) (Grant, error) {
 	rc := r.Recognition()
 	if rc == nil {
-		return Grant{}, fmt.Errorf("credit: request not recognised: %w", domain.ErrInvalidState)
+		return Grant{}, domain.Refusal("credit: request not recognised", "该学分银行申请尚未认定，不能计入学时")
 	}
 	return Grant{
 		EntryID: entryID, Year: rc.Year, CompletedOn: r.submitted.EndOn,
@@ -362,4 +362,15 @@ func (r *Request) LedgerGrant(entryID, recognisedEventID uuid.UUID) (Grant, erro
 		Source: Source{Kind: SourceCreditBank, RequestID: r.id, EventID: recognisedEventID},
 		At:     rc.RecognisedAt,
 	}, nil
+}
+
+// notPending refuses a decision or a withdrawal of a request already
+// decided or withdrawn, naming what became of it.
+func (r *Request) notPending() error {
+	state := r.status.Label()
+	if state == "" {
+		state = "尚未提交"
+	}
+	return domain.Refusal(fmt.Sprintf("credit: request is %q, not pending", r.status),
+		"该学分银行申请"+state+"，不能再办理")
 }

@@ -169,7 +169,7 @@ func (l *Ledger) Held() []Entry {
 }
 
 // ErrNotHeld: the entry is not awaiting a duplicate decision.
-var ErrNotHeld = fmt.Errorf("credit: entry is not held as a suspected duplicate: %w", domain.ErrInvalidState)
+var ErrNotHeld = domain.Refusal("credit: entry is not held as a suspected duplicate", "该学时记录不是待认定的疑似重复记录，或已作出认定")
 
 // DecideDuplicate records the county admin's decision on a held entry:
 // distinct (it counts) or duplicate (it never counts), with a reason.

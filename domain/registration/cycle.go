@@ -1,7 +1,6 @@
 package registration
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/hbte/record/domain"
@@ -82,7 +81,7 @@ func PolicyDate(c Cycle, asOf time.Time) time.Time {
 }
 
 // ErrNotRegistered: there is no current registration to check.
-var ErrNotRegistered = fmt.Errorf("registration: teacher has no current registration: %w", domain.ErrInvalidState)
+var ErrNotRegistered = domain.Refusal("registration: teacher has no current registration", "该教师尚无有效的首次注册记录，须先办理首次注册")
 
 // Plan picks the cycle and the policy for checking a teacher of region on
 // asOf: the cycle's length from the policy in force on its first day, the

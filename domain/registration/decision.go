@@ -140,7 +140,7 @@ func (r *Registration) RecordFirst(actor access.Actor, teacherCounty string, dec
 		return err
 	}
 	if r.history.Registered() {
-		return fmt.Errorf("registration: teacher is already registered: %w", domain.ErrInvalidState)
+		return domain.Refusal("registration: teacher is already registered", "该教师已办理首次注册，不能重复注册")
 	}
 	r.Record(r, &Decided{
 		DecisionID: decisionID, TeacherID: r.teacherID, County: teacherCounty, Kind: KindFirst,
@@ -170,11 +170,13 @@ func (r *Registration) Decide(actor access.Actor, teacherCounty string, decision
 		return domain.Invalid("teacher_id", "核查结果不属于该教师")
 	}
 	if !res.Cycle.Start.Equal(r.history.LastRegisteredOn) {
-		return fmt.Errorf("registration: check is for the cycle from %s, current cycle starts %s: %w",
-			res.Cycle.Start.Format(time.DateOnly), r.history.LastRegisteredOn.Format(time.DateOnly), domain.ErrInvalidState)
+		return domain.Refusal(fmt.Sprintf("registration: check is for the cycle from %s, current cycle starts %s",
+			res.Cycle.Start.Format(time.DateOnly), r.history.LastRegisteredOn.Format(time.DateOnly)),
+			"核查结果针对自 "+res.Cycle.Start.Format(time.DateOnly)+" 起的周期，而当前注册周期自 "+
+				r.history.LastRegisteredOn.Format(time.DateOnly)+" 起，请重新核查")
 	}
 	if res.Outcome == OutcomeNotDue {
-		return fmt.Errorf("registration: the cycle is not due: %w", domain.ErrInvalidState)
+		return domain.Refusal("registration: the cycle is not due", "当前注册周期尚未到期，不能作出定期注册结论")
 	}
 	// A decision dated before its check would start the next cycle inside
 	// the hours window the check already counted.

@@ -201,7 +201,7 @@ func (f *Facts) RevokeCertificate(actor access.Actor, teacherCounty string, on t
 		return fmt.Errorf("certificate: only the registration authority of the teacher's region records a revocation: %w", access.ErrForbidden)
 	}
 	if f.revoked != nil {
-		return fmt.Errorf("certificate already revoked: %w", domain.ErrInvalidState)
+		return domain.Refusal("certificate already revoked", "该教师资格证书已记录撤销，不能重复记录")
 	}
 	if reason = strings.TrimSpace(reason); reason == "" {
 		return domain.Invalid("reason", "请说明撤销依据")

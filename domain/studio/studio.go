@@ -17,7 +17,7 @@ import (
 func StreamName(id uuid.UUID) string { return "studio-" + id.String() }
 
 // ErrClosed: the studio no longer takes members or followers.
-var ErrClosed = fmt.Errorf("studio: closed: %w", domain.ErrInvalidState)
+var ErrClosed = domain.Refusal("studio: closed", "该工作室已关闭，不再接受加入或关注")
 
 // Studio is a famous-teacher studio and who joined and follows it.
 type Studio struct {
@@ -184,10 +184,10 @@ func (s *Studio) Leave(actor access.Actor, at time.Time) error {
 		return fmt.Errorf("studio %s: %w", s.id, domain.ErrNotFound)
 	}
 	if id == s.created.HostTeacherID {
-		return fmt.Errorf("studio: the host cannot leave: %w", domain.ErrInvalidState)
+		return domain.Refusal("studio: the host cannot leave", "工作室主持人不能退出本工作室")
 	}
 	if !s.members[id] {
-		return fmt.Errorf("studio: not a member: %w", domain.ErrInvalidState)
+		return domain.Refusal("studio: not a member", "您不是该工作室的成员")
 	}
 	s.Record(s, &Left{Membership{StudioID: s.id, TeacherID: id, At: at}})
 	return nil

@@ -29,13 +29,13 @@ var (
 
 // State conflicts; all match domain.ErrInvalidState (or ErrNotFound).
 var (
-	ErrNotRegistered        = fmt.Errorf("%w: teacher not registered", domain.ErrInvalidState)
-	ErrAlreadyRegistered    = fmt.Errorf("%w: teacher already registered", domain.ErrInvalidState)
-	ErrCorrectionPending    = fmt.Errorf("%w: a correction of this field is already pending", domain.ErrInvalidState)
-	ErrCorrectionDecided    = fmt.Errorf("%w: the correction request is no longer pending", domain.ErrInvalidState)
+	ErrNotRegistered        = domain.Refusal("teacher not registered", "该教师尚未登记")
+	ErrAlreadyRegistered    = domain.Refusal("teacher already registered", "该教师已登记，不能重复登记")
+	ErrCorrectionPending    = domain.Refusal("a correction of this field is already pending", "该字段已有待审核的更正申请，请等待审核结果或先撤回")
+	ErrCorrectionDecided    = domain.Refusal("the correction request is no longer pending", "该更正申请已处理或已撤回，不能再办理")
 	ErrCorrectionNotFound   = fmt.Errorf("%w: correction request", domain.ErrNotFound)
-	ErrTransferOpen         = fmt.Errorf("%w: the teacher already has an open transfer", domain.ErrInvalidState)
-	ErrNoOpenTransfer       = fmt.Errorf("%w: no open transfer with this id", domain.ErrInvalidState)
+	ErrTransferOpen         = domain.Refusal("the teacher already has an open transfer", "该教师已有未办结的异动，须先办结或撤销")
+	ErrNoOpenTransfer       = domain.Refusal("no open transfer with this id", "该异动已办结或已撤销，不能再办理")
 	ErrTransferNotFound     = fmt.Errorf("%w: transfer", domain.ErrNotFound)
-	ErrUnitChangeInTransfer = fmt.Errorf("%w: the unit cannot change while a transfer is open", domain.ErrInvalidState)
+	ErrUnitChangeInTransfer = domain.Refusal("the unit cannot change while a transfer is open", "异动办理期间不能更改任职单位")
 )

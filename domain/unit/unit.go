@@ -86,8 +86,8 @@ var ErrNeedsCountyAdmin = fmt.Errorf("%w: a unit is managed by an admin of its c
 
 // ErrNotRegistered and ErrAlreadyRegistered are state conflicts.
 var (
-	ErrNotRegistered     = fmt.Errorf("%w: unit not registered", domain.ErrInvalidState)
-	ErrAlreadyRegistered = fmt.Errorf("%w: unit already registered", domain.ErrInvalidState)
+	ErrNotRegistered     = domain.Refusal("unit not registered", "该单位尚未登记")
+	ErrAlreadyRegistered = domain.Refusal("unit already registered", "该单位已登记，不能重复登记")
 )
 
 // Unit is the aggregate.
