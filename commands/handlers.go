@@ -24,6 +24,10 @@ type Deps struct {
 	// Files checks that a photo a record points at is an image its actor
 	// uploaded; nil accepts none.
 	Files *FileStore
+	// Subjects, when set, answers a batch check of the record as it stands
+	// (CheckRegistrations) from a read model instead of replaying every
+	// teacher's streams; nil replays.
+	Subjects CheckSubjects
 }
 
 // Handlers holds one method per command, each in its own file.

@@ -176,7 +176,6 @@ func (h *Handlers) checkFrom(ctx context.Context, r checkSource, teacherID uuid.
 	if !found || !t.Registered() {
 		return RegistrationCheck{}, fmt.Errorf("teacher %s as of the check: %w", teacherID, domain.ErrNotFound)
 	}
-	county := t.County()
 	reg := registration.NewRegistration(teacherID)
 	ledger := credit.NewLedger(teacherID)
 	rec := appraisal.NewRecord(teacherID)
@@ -191,28 +190,44 @@ func (h *Handlers) checkFrom(ctx context.Context, r checkSource, teacherID uuid.
 			return RegistrationCheck{}, err
 		}
 	}
-	cat, err := r.catalog(ctx, county)
+	cat, err := r.catalog(ctx, t.County())
 	if err != nil {
 		return RegistrationCheck{}, err
-	}
-	out := RegistrationCheck{County: county, Name: t.Profile().Name, IDNumber: t.Profile().IDNumber, History: reg.History()}
-	if !at.RecordAt.IsZero() {
-		ra := at.RecordAt.UTC()
-		out.RecordAsOf = &ra
-	}
-	cycle, policy, err := registration.Plan(cat, county, reg.History(), at.Date)
-	if err != nil {
-		return out, err
 	}
 	absences := make([]registration.Absence, 0)
 	for _, a := range facts.Absences() {
 		absences = append(absences, a.Absence)
 	}
+	return checkSubject(registration.Subject{
+		TeacherID: teacherID, Registered: true, County: t.County(), Name: t.Profile().Name, IDNumber: t.Profile().IDNumber,
+		Categories: TeacherCategories(t.Profile()), History: reg.History(), Entries: ledger.Entries(),
+		Annual: rec.Annual(), Ethics: rec.Ethics(), Absences: absences, Fitness: facts.Fitness(), Revoked: facts.Revoked() != nil,
+	}, cat, at)
+}
+
+// checkSubject is the check of one teacher's inputs under the policies of
+// cat, whether replayed from the streams or kept by a read model: the
+// cycle and the policy (registration.Plan), then registration.Evaluate.
+// at.Date is set.
+func checkSubject(s registration.Subject, cat registration.Catalog, at CheckAt) (RegistrationCheck, error) {
+	out := RegistrationCheck{County: s.County, Name: s.Name, IDNumber: s.IDNumber, History: s.History}
+	if !at.RecordAt.IsZero() {
+		ra := at.RecordAt.UTC()
+		out.RecordAsOf = &ra
+	}
+	cycle, policy, err := registration.Plan(cat, s.County, s.History, at.Date)
+	if err != nil {
+		return out, err
+	}
+	absences := s.Absences
+	if absences == nil {
+		absences = make([]registration.Absence, 0)
+	}
 	res, err := registration.Evaluate(registration.Input{
-		TeacherID: teacherID, History: reg.History(), Cycle: cycle,
-		Entries: ledger.Entries(), Annual: rec.Annual(), Ethics: rec.Ethics(),
-		Absences: absences, CertificateRevoked: facts.Revoked() != nil,
-		FitToTeach: facts.FitIn(cycle, at.Date), Categories: TeacherCategories(t.Profile()), AsOf: at.Date, Policy: policy,
+		TeacherID: s.TeacherID, History: s.History, Cycle: cycle,
+		Entries: s.Entries, Annual: s.Annual, Ethics: s.Ethics,
+		Absences: absences, CertificateRevoked: s.Revoked,
+		FitToTeach: s.FitIn(cycle, at.Date), Categories: s.Categories, AsOf: at.Date, Policy: policy,
 	})
 	if err != nil {
 		return out, err
@@ -248,7 +263,7 @@ func (h *Handlers) RecordFirstRegistration(ctx context.Context, actor access.Act
 	decisionID := h.newID(ctx, actor, "registration-decision")
 	reg, res, err := Update(ctx, h.Repo, registration.StreamName(teacherID), func() *registration.Registration { return registration.NewRegistration(teacherID) }, true,
 		h.write(ctx, actor), func(r *registration.Registration) error {
-			return r.RecordFirst(actor, t.County(), decisionID, on, policy, note, h.Now().UTC())
+			return frozen(t, r.RecordFirst(actor, t.County(), decisionID, on, policy, note, h.Now().UTC()), len(r.Changes()))
 		})
 	if err != nil {
 		return Result{}, err
@@ -268,6 +283,9 @@ func (h *Handlers) DecideRegistration(ctx context.Context, actor access.Actor, t
 	}
 	if !registration.CanDecide(actor, t.County()) {
 		return Result{}, RegistrationCheck{}, fmt.Errorf("registration: only the registration authority of the teacher's region decides: %w", access.ErrForbidden)
+	}
+	if err := t.ReadOnly(); err != nil {
+		return Result{}, RegistrationCheck{}, err
 	}
 	now := h.Now().UTC()
 	// The decision is dated, and its check made, on the China date: a
@@ -294,25 +312,9 @@ func (h *Handlers) DecideRegistration(ctx context.Context, actor access.Actor, t
 	return result(decisionID, res, reg), chk, nil
 }
 
-// categoryFields are the profile fields a policy's exemptions may name.
-var categoryFields = []string{teacher.FieldPostCategory, "professional_title", "on_staff", teacher.FieldSpecialPost,
-	teacher.FieldFundedNormal, "main_stage", "certificate_type"}
-
 // TeacherCategories are the categories a policy exemption is matched
-// against: "field:code" for each of these profile fields that is filled,
-// e.g. "post_category:3" (工勤技能岗位) or "special_post:1" (特岗教师). A
-// policy exempts a category by naming it in Exemptions[].Code.
-func TeacherCategories(p teacher.Profile) []string {
-	values := map[string]string{
-		teacher.FieldPostCategory: p.PostCategory, "professional_title": p.ProfessionalTitle, "on_staff": p.OnStaff,
-		teacher.FieldSpecialPost: p.SpecialPost, teacher.FieldFundedNormal: p.FundedNormal, "main_stage": p.MainStage,
-		"certificate_type": p.CertificateType,
-	}
-	var out []string
-	for _, f := range categoryFields {
-		if v := values[f]; v != "" {
-			out = append(out, f+":"+v)
-		}
-	}
-	return out
-}
+// against (teacher.Categories): "field:code" for each category field that
+// is filled, e.g. "post_category:3" (工勤技能岗位) or "special_post:1"
+// (特岗教师). A policy exempts a category by naming it in
+// Exemptions[].Code.
+func TeacherCategories(p teacher.Profile) []string { return teacher.Categories(p) }

@@ -46,6 +46,11 @@ func (h *Handlers) CheckRegistrations(ctx context.Context, actor access.Actor, i
 	}
 	out := make([]CheckedTeacher, len(ids))
 	pol := &policyCache{r: asOf{repo: h.Repo, cut: at.RecordAt}, scopes: map[string][]registration.Policy{}}
+	chunk, check := CheckBatchChunk, h.checkChunk
+	if at.RecordAt.IsZero() && h.Subjects != nil {
+		// The record as it stands: from the read model, no replay.
+		chunk, check = CheckSubjectsChunk, h.checkSubjectsChunk
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -54,13 +59,13 @@ func (h *Handlers) CheckRegistrations(ctx context.Context, actor access.Actor, i
 		wg    sync.WaitGroup
 		next  = make(chan int)
 	)
-	for range min(checkWorkers(), (len(ids)+CheckBatchChunk-1)/CheckBatchChunk) {
+	for range min(checkWorkers(), (len(ids)+chunk-1)/chunk) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for lo := range next {
-				hi := min(lo+CheckBatchChunk, len(ids))
-				if err := h.checkChunk(ctx, actor, ids[lo:hi], at, pol, out[lo:hi]); err != nil {
+				hi := min(lo+chunk, len(ids))
+				if err := check(ctx, actor, ids[lo:hi], at, pol, out[lo:hi]); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -72,7 +77,7 @@ func (h *Handlers) CheckRegistrations(ctx context.Context, actor access.Actor, i
 		}()
 	}
 feed:
-	for lo := 0; lo < len(ids); lo += CheckBatchChunk {
+	for lo := 0; lo < len(ids); lo += chunk {
 		select {
 		case next <- lo:
 		case <-ctx.Done():
@@ -132,6 +137,51 @@ func (h *Handlers) checkChunk(ctx context.Context, actor access.Actor, ids []uui
 		if err := pol.failed(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// CheckSubjects is a read model of the check's inputs
+// (registration.Subject), kept by a projection from the same events the
+// replay reads.
+type CheckSubjects interface {
+	// CheckSubjects returns the inputs of those of ids it holds, for a
+	// check on the date asOf: entries the check cannot count (completed
+	// before the current cycle or on or after asOf) may be left out.
+	CheckSubjects(ctx context.Context, ids []uuid.UUID, asOf time.Time) (map[uuid.UUID]registration.Subject, error)
+}
+
+// CheckSubjectsChunk is how many teachers a batch check of the record as
+// it stands reads from the read model at once.
+const CheckSubjectsChunk = 5000
+
+// checkSubjectsChunk is checkChunk from the read model (Deps.Subjects):
+// the record as it stands, evaluated by the same checkSubject.
+func (h *Handlers) checkSubjectsChunk(ctx context.Context, actor access.Actor, ids []uuid.UUID, at CheckAt, pol *policyCache, out []CheckedTeacher) error {
+	subjects, err := h.Subjects.CheckSubjects(ctx, ids, at.Date)
+	if err != nil {
+		return fmt.Errorf("batch check: %w", err)
+	}
+	cats := map[string]registration.Catalog{}
+	for i, id := range ids {
+		out[i].TeacherID = id
+		s, ok := subjects[id]
+		if !ok || !s.Registered {
+			out[i].Err = fmt.Errorf("%s: %w", teacher.StreamName(id), domain.ErrNotFound)
+			continue
+		}
+		if _, err := readsTeacher(actor, id, s.County); err != nil {
+			out[i].Err = err
+			continue
+		}
+		cat, ok := cats[s.County]
+		if !ok {
+			if cat, err = pol.catalog(ctx, s.County); err != nil {
+				return err
+			}
+			cats[s.County] = cat
+		}
+		out[i].Check, out[i].Err = checkSubject(s, cat, at)
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ import (
 // CreditProjections are the read models of credits, appraisals,
 // registration and studios, in the order wiring registers them.
 func CreditProjections() []Projection {
-	return []Projection{CreditTeachersProjection{}, CreditHistoryProjection{}, AppraisalProjection{}, RegistrationStatusProjection{}, StudioProjection{}}
+	return []Projection{CreditTeachersProjection{}, CreditHistoryProjection{}, AppraisalProjection{}, RegistrationStatusProjection{}, StudioProjection{}, RegistrationInputsProjection{}}
 }
 
 // CreditTeachersProjection keeps who each teacher is (name, ID number,

@@ -61,6 +61,8 @@ var authzRules = map[string]string{
 	"GET /audit/key-field-changes":                            "ADMINS county2 city2 aud aud2 reg reg2",
 	"GET /audit/security":                                     "aud aud2",
 	"GET /corrections":                                        "ADMINS county2 city2",
+	"GET /credit-audits":                                      "ADMINS county2 city2",
+	"GET /credit-audits/{id}":                                 "ADMINS",
 	"GET /credit-bank":                                        "self teacher ADMINS county2 city2 aud aud2 reg reg2",
 	"GET /credit-bank/{id}":                                   "self ADMINS aud reg",
 	"GET /enrollments/queue":                                  "ADMINS county2 city2",
@@ -137,6 +139,8 @@ var authzRules = map[string]string{
 	"POST /registration-policies":                             "prov",
 	"POST /registration/checks":                               "ADMINS county2 city2 aud aud2 reg reg2",
 	"POST /sessions":                                          "PUBLIC",
+	"POST /credit-audits":                                     "~ADMINS county2 city2",
+	"POST /credit-audits/{id}/entries/{eid}/review":           "ADMINS",
 	"POST /studios":                                           "~ADMINS county2 city2",
 	"POST /studios/{id}/close":                                "ADMINS",
 	"POST /studios/{id}/{action}":                             "self teacher",
@@ -349,7 +353,7 @@ func (f *authzFixture) param(path, name string) string {
 	switch name {
 	case "id":
 		for _, prefix := range []string{"teachers", "enrollments", "projects", "units", "credit-bank", "appraisal-uploads",
-			"uploads", "institutions", "studios", "links"} {
+			"uploads", "institutions", "studios", "links", "credit-audits"} {
 			if strings.HasPrefix(path, "/"+prefix+"/") {
 				return f.ids[prefix]
 			}
@@ -456,6 +460,20 @@ func newAuthzFixture(t *testing.T, a *app) *authzFixture {
 	f.ids["studios"] = studio.ID
 	prov.must(201, "POST", "/api/v1/links/reading", map[string]string{"title": "教育的情调", "url": "https://book.example/1"}).json(t, &r)
 	f.ids["links"] = r.ID
+	// A sampled audit of the county's credit claims and its first entry
+	// (a random id when the county has none to sample).
+	county.must(201, "POST", "/api/v1/credit-audits", map[string]any{"scope": "130102", "count": 1, "seed": "matrix"}).json(t, &r)
+	f.ids["credit-audits"] = r.ID
+	var sample struct {
+		Entries []struct {
+			EntryID string `json:"entry_id"`
+		}
+	}
+	county.must(200, "GET", "/api/v1/credit-audits/"+r.ID, nil).json(t, &sample)
+	f.ids["eid"] = uuid.NewString()
+	if len(sample.Entries) > 0 {
+		f.ids["eid"] = sample.Entries[0].EntryID
+	}
 	// An absence: its routes name it {aid} like achievements do.
 	var abs struct{ ID string }
 	county.must(201, "POST", "/api/v1/teachers/"+tid+"/absences", map[string]any{"from": "2025-03-01", "until": "2025-03-20",

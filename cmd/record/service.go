@@ -126,7 +126,8 @@ func WirePools(cfg Config, log *slog.Logger, pools Pools, store eventstore.Store
 	s.Repo = commands.NewRepository(instrumentedStore{Store: store, m: s.Metrics}, reg)
 	s.Creds = commands.NewCredentials(pool, cfg.BcryptCost, now)
 	s.Security = commands.NewSecurityLog(pool, now)
-	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now, Files: commands.NewFileStore(pool, now)})
+	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now, Files: commands.NewFileStore(pool, now),
+		Subjects: projections.NewRegistrationInputs(pool)})
 	s.Runner = projections.NewRunnerWithConfig(projections.Config{Store: store, Registry: reg, Pool: s.ProjPool, Logger: log,
 		OnBatch: onBatch(s.Metrics)}, allProjections(s)...)
 	s.Teachers = projections.NewTeacherQueries(pool)

@@ -4,6 +4,7 @@ import (
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain/appraisal"
 	"github.com/hbte/record/domain/credit"
+	"github.com/hbte/record/domain/creditaudit"
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/growth"
 	"github.com/hbte/record/domain/registration"
@@ -18,6 +19,7 @@ import (
 // growth track, studios and link lists.
 func creditEvents(r *event.Registry) {
 	credit.RegisterEvents(r)
+	creditaudit.RegisterEvents(r)
 	appraisal.RegisterEvents(r)
 	registration.RegisterEvents(r) // with the registration facts
 	growth.RegisterEvents(r)
@@ -25,7 +27,9 @@ func creditEvents(r *event.Registry) {
 }
 
 // creditProjections are the credit area's read models.
-func creditProjections(s *Service) []projections.Projection { return projections.CreditProjections() }
+func creditProjections(s *Service) []projections.Projection {
+	return append(projections.CreditProjections(), projections.CreditAuditProjection{})
+}
 
 // creditAreas are the credit area's routes.
 func creditAreas(s *Service) []httpapi.Area {
@@ -37,5 +41,6 @@ func creditAreas(s *Service) []httpapi.Area {
 		&httpapi.RegistrationArea{Cmd: s.Handlers, Q: q},
 		&httpapi.GrowthArea{Cmd: s.Handlers},
 		&httpapi.StudioArea{Cmd: s.Handlers, Q: q},
+		&httpapi.CreditAuditArea{Cmd: s.Handlers, Q: projections.NewCreditAuditQueries(s.Pool)},
 	}
 }

@@ -37,6 +37,13 @@ func Whole(n int) Quantity { return Quantity{int64(n) * quantityScale} }
 // Tenths is n tenths of an hour or credit.
 func Tenths(n int) Quantity { return Quantity{int64(n) * (quantityScale / 10)} }
 
+// Milli is n thousandths of an hour or credit: what Thousandths gives back,
+// for read models that keep quantities as integers.
+func Milli(n int64) Quantity { return Quantity{n} }
+
+// Thousandths is q as an integer count of thousandths.
+func (q Quantity) Thousandths() int64 { return q.milli }
+
 // FromFloat converts a float recorded elsewhere (a project's credits) to the
 // nearest thousandth, which is what a one- or two-place decimal typed into a
 // float meant.

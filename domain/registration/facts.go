@@ -123,15 +123,10 @@ func (f *Facts) Absences() []RecordedAbsence { return slices.Clone(f.absences) }
 
 // FitIn reports whether fitness was confirmed on a day of c up to the day
 // of asOf.
-func (f *Facts) FitIn(c Cycle, asOf time.Time) bool {
-	last := dateOf(asOf)
-	for _, on := range f.fitness {
-		if !on.Before(c.Start) && !dateOf(on).After(last) {
-			return true
-		}
-	}
-	return false
-}
+func (f *Facts) FitIn(c Cycle, asOf time.Time) bool { return fitIn(f.fitness, c, asOf) }
+
+// Fitness are the days fitness was confirmed, in recording order.
+func (f *Facts) Fitness() []time.Time { return slices.Clone(f.fitness) }
 
 // Revoked is the revocation, nil when the certificate stands.
 func (f *Facts) Revoked() *CertificateRevoked { return f.revoked }
