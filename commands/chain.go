@@ -20,14 +20,20 @@ import (
 
 // sealEvents encodes changes as the events that follow revision version
 // (-1: a new stream) of stream, each with metadata meta sealed into the
-// chain after prev.
-func sealEvents(reg *event.Registry, stream string, version int64, prev integrity.Hash, meta []byte,
+// chain after prev. With personal set, the events' personal fields are
+// sealed first: the chain covers the ciphertext.
+func sealEvents(ctx context.Context, reg *event.Registry, personal PersonalData, stream string, version int64, prev integrity.Hash, meta []byte,
 	changes []event.Event, id func(int) uuid.UUID) ([]eventstore.EventData, error) {
 	data := make([]eventstore.EventData, len(changes))
 	for i, c := range changes {
 		name, body, err := reg.Encode(c)
 		if err != nil {
 			return nil, err
+		}
+		if personal != nil {
+			if body, err = personal.Seal(ctx, stream, name, body); err != nil {
+				return nil, fmt.Errorf("seal personal data of %s: %w", stream, err)
+			}
 		}
 		evID := id(i)
 		rev := uint64(version + 1 + int64(i))

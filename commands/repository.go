@@ -47,6 +47,16 @@ type Repository struct {
 	store   eventstore.Store
 	reg     *event.Registry
 	retries int
+	// Personal seals the personal fields of events on append and opens
+	// them on load (shred.Codec); nil stores them as they are.
+	Personal PersonalData
+}
+
+// PersonalData seals and opens the personal fields of events' JSON
+// (crypto-shredding, docs/INTEGRITY.md section 6).
+type PersonalData interface {
+	Seal(ctx context.Context, stream, typ string, data []byte) ([]byte, error)
+	Open(ctx context.Context, typ string, data []byte) ([]byte, error)
 }
 
 // NewRepository panics on nil arguments: that is a wiring mistake.
@@ -72,6 +82,9 @@ func (r *Repository) History(ctx context.Context, stream string) ([]event.Envelo
 	}
 	out := make([]event.Envelope, 0, len(recs))
 	for _, rec := range recs {
+		if rec, err = r.open(ctx, rec); err != nil {
+			return nil, err
+		}
 		env, err := Decode(r.reg, rec)
 		if err != nil {
 			return nil, err
@@ -79,6 +92,20 @@ func (r *Repository) History(ctx context.Context, stream string) ([]event.Envelo
 		out = append(out, env)
 	}
 	return out, nil
+}
+
+// open replaces rec's sealed personal fields by their values (or by
+// "已删除" once erased).
+func (r *Repository) open(ctx context.Context, rec eventstore.RecordedEvent) (eventstore.RecordedEvent, error) {
+	if r.Personal == nil {
+		return rec, nil
+	}
+	data, err := r.Personal.Open(ctx, rec.Type, rec.Data)
+	if err != nil {
+		return rec, fmt.Errorf("%s@%d: %w", rec.Stream, rec.Revision, err)
+	}
+	rec.Data = data
+	return rec, nil
 }
 
 // Decode turns a stored event into a domain envelope.
@@ -152,7 +179,7 @@ func (r *Repository) save(ctx context.Context, stream string, agg Aggregate, w W
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("metadata: %w", err)
 	}
-	data, err := sealEvents(r.reg, stream, agg.Version(), prev, md, changes, func(i int) uuid.UUID { return eventID(w.IdempotencyKey, stream, i) })
+	data, err := sealEvents(ctx, r.reg, r.Personal, stream, agg.Version(), prev, md, changes, func(i int) uuid.UUID { return eventID(w.IdempotencyKey, stream, i) })
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}

@@ -20,11 +20,11 @@ import (
 func TeacherProjections() []Projection {
 	return []Projection{
 		UnitsProjection{},
-		TeacherProfileProjection{},
-		TeacherHistoryProjection{},
-		KeyFieldAuditProjection{},
-		QueuesProjection{},
-		AccountsProjection{},
+		withErasure(TeacherProfileProjection{}),
+		withErasure(TeacherHistoryProjection{}),
+		withErasure(KeyFieldAuditProjection{}),
+		withErasure(QueuesProjection{}),
+		withErasure(AccountsProjection{}),
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/hbte/record/ledger"
 	"github.com/hbte/record/migrations"
 	"github.com/hbte/record/projections"
+	"github.com/hbte/record/shred"
 	"github.com/hbte/record/web"
 )
 
@@ -51,6 +52,8 @@ type Service struct {
 	Metrics             *httpapi.Metrics
 	Limiter             *httpapi.Limiter
 	Now                 func() time.Time
+	// Personal seals and opens personal fields (wiring_erasure.go).
+	Personal *shred.Codec
 
 	ledgerOnce sync.Once
 	issuer     *ledger.Issuer // see ledger()
@@ -126,10 +129,11 @@ func WirePools(cfg Config, log *slog.Logger, pools Pools, store eventstore.Store
 	s.Repo = commands.NewRepository(instrumentedStore{Store: store, m: s.Metrics}, reg)
 	s.Creds = commands.NewCredentials(pool, cfg.BcryptCost, now)
 	s.Security = commands.NewSecurityLog(pool, now)
+	s.wirePersonalData(pool)
 	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now, Files: commands.NewFileStore(pool, now),
 		Subjects: projections.NewRegistrationInputs(pool)})
 	s.Runner = projections.NewRunnerWithConfig(projections.Config{Store: store, Registry: reg, Pool: s.ProjPool, Logger: log,
-		OnBatch: onBatch(s.Metrics)}, allProjections(s)...)
+		OnBatch: onBatch(s.Metrics), Personal: s.personalOpener()}, allProjections(s)...)
 	s.Teachers = projections.NewTeacherQueries(pool)
 	s.HTTP = httpapi.New(httpapi.Config{
 		Log: log, Pool: pool, Creds: s.Creds, Security: s.Security, Waiter: s.Runner,

@@ -34,6 +34,10 @@ func allProjections(s *Service) []projections.Projection {
 	ps = append(ps, enrollmentProjections(s)...)
 	ps = append(ps, creditProjections(s)...)
 	ps = append(ps, integrityProjections(s)...)
+	ps = append(ps, erasureProjections(s)...)
+	for i := range ps {
+		ps[i] = projections.WithErasure(ps[i]) // read models scrub on teacher.erased
+	}
 	return ps
 }
 
