@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/ident"
+	"github.com/hbte/record/domain/project"
 	"github.com/hbte/record/domain/region"
 	"github.com/hbte/record/domain/teacher"
 	"github.com/hbte/record/domain/unit"
@@ -48,6 +50,7 @@ type SeedOptions struct {
 type SeedReport struct {
 	Counties, Units, Teachers int
 	Events, Appends           int64
+	Projects, Decisions       int64
 	Took                      time.Duration
 }
 
@@ -78,6 +81,14 @@ func seedCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, o
 	// lowest cost: a million hashes at the default cost take CPU-hours. A
 	// teacher's first password change hashes at the configured cost.
 	cfg.BcryptCost = bcrypt.MinCost
+	// A generator may lose its last commits in a crash (it is resumed by
+	// running it again: every append is idempotent), so its sessions do not
+	// wait for each commit's flush to disk.
+	dsn, err := withRuntimeParam(cfg.DatabaseURL, "synchronous_commit", "off")
+	if err != nil {
+		return err
+	}
+	cfg.DatabaseURL = dsn
 	svc, err := Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -87,9 +98,22 @@ func seedCmd(ctx context.Context, cfg Config, log *slog.Logger, args []string, o
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "seed: %d teachers in %d units of %d counties; %d events in %d appends; %s (%.0f events/s)\n",
-		rep.Teachers, rep.Units, rep.Counties, rep.Events, rep.Appends, rep.Took.Round(time.Second), float64(rep.Events)/rep.Took.Seconds())
+	fmt.Fprintf(out, "seed: %d teachers in %d units of %d counties, %d training projects, %d registration decisions; %d events in %d appends; %s (%.0f events/s)\n",
+		rep.Teachers, rep.Units, rep.Counties, rep.Projects, rep.Decisions, rep.Events, rep.Appends, rep.Took.Round(time.Second), float64(rep.Events)/rep.Took.Seconds())
 	return nil
+}
+
+// withRuntimeParam adds a PostgreSQL run-time parameter to a connection URL
+// (pgx passes unknown query parameters to the server).
+func withRuntimeParam(dsn, name, value string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" { // the error would repeat the URL, password included
+		return "", errors.New("seed: DATABASE_URL must be a postgres:// URL")
+	}
+	q := u.Query()
+	q.Set(name, value)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 var (
@@ -128,12 +152,7 @@ func (s *Service) Seed(ctx context.Context, opt SeedOptions, out io.Writer) (See
 	rep := SeedReport{Counties: len(counties), Teachers: opt.Teachers}
 	// One county admin and ceil(n/PerUnit/counties) schools per county.
 	perCounty := max(1, (opt.Teachers/len(counties)+opt.PerUnit-1)/opt.PerUnit)
-	type county struct {
-		code  string
-		admin access.Actor
-		units []teacher.UnitRef
-	}
-	cs := make([]county, len(counties))
+	cs := make([]seedCounty, len(counties))
 	sys := access.System("seed")
 	var mu sync.Mutex
 	var firstErr error
@@ -160,7 +179,7 @@ func (s *Service) Seed(ctx context.Context, opt SeedOptions, out io.Writer) (See
 					mu.Unlock()
 					return
 				}
-				c := county{code: code, admin: access.Actor{UserID: res.ID, Role: access.RoleCountyAdmin, Name: name, Jurisdiction: code}}
+				c := seedCounty{code: code, admin: access.Actor{UserID: res.ID, Role: access.RoleCountyAdmin, Name: name, Jurisdiction: code}}
 				for u := range perCounty {
 					uname := fmt.Sprintf("%s第%d中学", region.Default().Name(code), u+1)
 					uctx := commands.WithRequest(ctx, commands.Request{IdempotencyKey: fmt.Sprintf("%s-unit-%d", key, u)})
@@ -184,7 +203,10 @@ func (s *Service) Seed(ctx context.Context, opt SeedOptions, out io.Writer) (See
 	rep.Units = perCounty * len(counties)
 	fmt.Fprintf(out, "seed: %d counties, %d schools ready after %s\n", len(counties), rep.Units, time.Since(start).Round(time.Millisecond))
 
-	g := &seeder{s: s, opt: opt, store: s.Store, counties: len(cs)}
+	g := &seeder{s: s, opt: opt, store: s.Store, counties: len(cs), cs: cs}
+	if err := g.setupTraining(ctx); err != nil {
+		return rep, err
+	}
 	next.Store(0)
 	var done atomic.Int64
 	errs := make(chan error, opt.Workers)
@@ -217,16 +239,32 @@ func (s *Service) Seed(ctx context.Context, opt SeedOptions, out io.Writer) (See
 	if err := ctx.Err(); err != nil {
 		firstErr = errors.Join(firstErr, err)
 	}
+	if firstErr == nil {
+		firstErr = g.trainingAndDecisions(ctx, out, start)
+	}
 	rep.Events, rep.Appends, rep.Took = g.events.Load(), g.appends.Load(), time.Since(start)
+	rep.Projects, rep.Decisions = g.projects.Load(), g.decisions.Load()
 	return rep, firstErr
 }
 
 type seeder struct {
-	s               *Service
-	opt             SeedOptions
-	store           eventstore.Store
-	counties        int
-	events, appends atomic.Int64
+	s                   *Service
+	opt                 SeedOptions
+	store               eventstore.Store
+	counties            int
+	cs                  []seedCounty
+	inst                project.Institution
+	instActor           access.Actor
+	registrar           access.Actor
+	events, appends     atomic.Int64
+	projects, decisions atomic.Int64
+}
+
+// seedCounty is a county of the seeded province: its admin and schools.
+type seedCounty struct {
+	code  string
+	admin access.Actor
+	units []teacher.UnitRef
 }
 
 // save appends agg's recorded events with deterministic event IDs.
@@ -361,7 +399,7 @@ func (g *seeder) teacher(ctx context.Context, i int, admin access.Actor, units [
 	if err := g.save(ctx, appraisal.StreamName(id), ap, admin, lastAt, key("appraisal")); err != nil {
 		return fmt.Errorf("appraisal: %w", err)
 	}
-	return nil
+	return g.teacherExtras(ctx, i, t, self, admin, key)
 }
 
 var seedNamespace = uuid.MustParse("0b5f3a52-39a4-4f44-8d8e-6c1f1f4a2d11")
