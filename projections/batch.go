@@ -123,7 +123,13 @@ func (r *Runner) lockedTx(ctx context.Context, p *projection, from eventstore.Po
 	if err != nil {
 		return nil, eventstore.Position{}, fmt.Errorf("projection %s: %w", p.name, err)
 	}
-	cp, err := lockCheckpoint(ctx, tx, p.name)
+	if p.schema != "" {
+		err = setShadowPath(ctx, tx, p.schema)
+	}
+	var cp eventstore.Position
+	if err == nil {
+		cp, err = lockCheckpoint(ctx, tx, p.name)
+	}
 	if err == nil {
 		switch {
 		case strict && cp != from:

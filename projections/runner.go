@@ -28,7 +28,9 @@ type Projection interface {
 	// Name is stable: it keys the stored checkpoint and parked events
 	// (e.g. "teacher_profile"). Lowercase letters, digits and underscores.
 	Name() string
-	// Tables lists the tables the projection owns; Rebuild empties them.
+	// Tables lists the tables the projection owns (in schema public, named
+	// without it, as Apply names them): a rebuild builds shadow copies of
+	// them and swaps them in (rebuild.go).
 	Tables() []string
 	// Apply changes the read model inside tx, the transaction that also
 	// moves the projection's checkpoint. It sees every event type the
@@ -62,6 +64,9 @@ type Config struct {
 	// RebuildBatch is how many events a rebuild or a catch-up reads and
 	// applies per transaction (default 500).
 	RebuildBatch int
+	// RebuildParallel bounds how many projections of a rebuild apply a
+	// batch at the same time (default 4).
+	RebuildParallel int
 	// LiveBatch bounds how many events the live path applies per
 	// transaction: whatever the feed has ready when the previous batch is
 	// done, up to this many (default 500; 1 applies event by event).
@@ -99,6 +104,9 @@ type Runner struct {
 	// runs changes when a Run starts or ends, so a rebuild can tell
 	// whether the Run that saw its projection live is still the current one.
 	runs uint64
+
+	// rebuildHook, set by tests, is called at stages of a rebuild.
+	rebuildHook func(stage, projection string) error
 }
 
 type projection struct {
@@ -108,6 +116,9 @@ type projection struct {
 	// (for one message, its retries and its parking) or a rebuild (for
 	// the whole replay).
 	gate chan struct{}
+	// schema, set on a rebuild's copy, is the shadow schema its
+	// transactions write (search_path first).
+	schema string
 }
 
 func (p *projection) hold(ctx context.Context) error {
@@ -157,6 +168,9 @@ func NewRunnerWithConfig(cfg Config, ps ...Projection) *Runner {
 	}
 	if cfg.RebuildBatch <= 0 {
 		cfg.RebuildBatch = 500
+	}
+	if cfg.RebuildParallel <= 0 {
+		cfg.RebuildParallel = 4
 	}
 	if cfg.LiveBatch <= 0 {
 		cfg.LiveBatch = 500
@@ -230,6 +244,9 @@ func (r *Runner) Run(ctx context.Context) error {
 			return nil
 		}
 		return err
+	}
+	if err := r.CleanShadows(ctx); err != nil {
+		r.cfg.Logger.WarnContext(ctx, "projections: shadows of stopped rebuilds not dropped", "err", err)
 	}
 	// Apply the backlog in batches first; the live subscription then
 	// starts near the head. Stopping here is as clean as stopping later.

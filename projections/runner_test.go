@@ -629,9 +629,8 @@ func TestTwoRunnersShareAProjection(t *testing.T) {
 	})
 }
 
-// A rebuild of a live projection makes it not live while it replays, and
-// live again once the replay has reached the head: the feed's caught-up
-// marker came once, before the rebuild, and does not come again.
+// A rebuild of a live projection leaves it live while the shadow replays
+// (its live tables keep serving and applying) and after the swap.
 func TestRebuildOfALiveProjectionEndsLive(t *testing.T) {
 	forEachStore(t, func(t *testing.T, sf storeFactory) {
 		e := newEnv(t, sf)
@@ -665,8 +664,8 @@ func TestRebuildOfALiveProjectionEndsLive(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatal("the rebuild never applied an event")
 		}
-		if st, err := r.Status(context.Background()); err != nil || st[0].Live {
-			t.Errorf("status during the rebuild = %+v, %v; want not live", st, err)
+		if st, err := r.Status(context.Background()); err != nil || !st[0].Live {
+			t.Errorf("status during the rebuild = %+v, %v; want live", st, err)
 		}
 		close(resume)
 		select {

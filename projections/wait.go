@@ -20,36 +20,6 @@ func (r *Runner) observe(name string, pos eventstore.Position) {
 	}
 }
 
-// liveness is what a rebuild needs to restore name's live flag: whether it
-// was live, in which Run.
-type liveness struct {
-	was  bool
-	runs uint64
-}
-
-// reset forgets name's progress: a rebuild starts it again from Start, and
-// name is not live while it replays.
-func (r *Runner) reset(name string) liveness {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	l := liveness{was: r.live[name], runs: r.runs}
-	r.progress[name] = eventstore.Start
-	r.live[name] = false
-	return l
-}
-
-// relive marks name live again after a rebuild reached the head, if it was
-// live before and the same Run is still going. The feed sends its caught-up
-// marker once per subscription, so without this a rebuild would leave a
-// running projection reported not live until the next restart.
-func (r *Runner) relive(name string, l liveness) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if l.was && l.runs == r.runs {
-		r.live[name] = true
-	}
-}
-
 func (r *Runner) clearLive() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -131,7 +101,8 @@ type Status struct {
 	Lag       int
 	LagCapped bool
 	// Live is true once the projection has caught up with the feed in
-	// this process's current Run; it is false while a Rebuild replays.
+	// this process's current Run (a rebuild builds shadow tables and leaves
+	// it live).
 	Live   bool
 	Parked int
 	// HeldBack counts, within Lag, the events already stored that the feed
