@@ -12,7 +12,9 @@ type Deps struct {
 	Teachers    *projections.TeacherQueries
 	Enrollments *projections.EnrollmentQueries
 	Credits     *projections.CreditQueries
-	Files       *commands.FileStore
-	Security    *commands.SecurityLog
-	Runner      *projections.Runner
+	// Audits are the sampled audits of credit claims.
+	Audits   *projections.CreditAuditQueries
+	Files    *commands.FileStore
+	Security *commands.SecurityLog
+	Runner   *projections.Runner
 }

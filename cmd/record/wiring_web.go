@@ -24,6 +24,7 @@ func (s *Service) wireWeb() {
 		Cmd: s.Handlers, Teachers: s.Teachers,
 		Enrollments: projections.NewEnrollmentQueries(s.Pool),
 		Credits:     projections.NewCreditQueries(s.Pool),
+		Audits:      projections.NewCreditAuditQueries(s.Pool),
 		Files:       commands.NewFileStore(s.Pool, s.Now),
 		Security:    s.Security, Runner: s.Runner,
 	}

@@ -155,6 +155,10 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/county/credits/bank/{id}/reject", s.rejectBank)
 		r.Get("/county/credits/duplicates", s.duplicates)
 		r.Post("/county/credits/duplicates/{id}/{eid}", s.decideDuplicate)
+		r.Get("/county/credits/audits", s.audits)
+		r.Post("/county/credits/audits", s.drawAudit)
+		r.Get("/county/credits/audits/{id}", s.audit)
+		r.Post("/county/credits/audits/{id}/{eid}", s.reviewAudit)
 	})
 }
 
