@@ -1047,8 +1047,10 @@ func TestTeacherRosterUsesIndexes(t *testing.T) {
 	}{
 		{RosterFilter{Jurisdiction: "1301"}, "teacher_profiles_county_name_c"},
 		{RosterFilter{UnitID: uuid.New()}, "teacher_profiles_unit"},
-		{RosterFilter{Name: "欧阳修"}, "teacher_profiles_county_name_c"},
-		{RosterFilter{Jurisdiction: "13", Name: "王"}, "teacher_profiles_county_name_c"},
+		{RosterFilter{Name: "欧阳修"}, "teacher_profiles_name_c"},
+		{RosterFilter{Jurisdiction: "13", Name: "王"}, "teacher_profiles_name_c"},
+		{RosterFilter{Jurisdiction: "13", Name: "王", After: rosterCursor{"130102", "王五", uuid.New()}.encode()}, "teacher_profiles_name_c"},
+		{RosterFilter{Jurisdiction: "1301", Name: "王"}, "teacher_profiles_county_name_c"},
 		{RosterFilter{Jurisdiction: "130102", Name: "王", After: rosterCursor{"130102", "王五", uuid.New()}.encode()}, "teacher_profiles_county_name_c"},
 		{RosterFilter{IDNumber: "0017"}, "teacher_profiles_id_number_rev"},
 		{RosterFilter{IDNumber: "130102********0017"}, "teacher_profiles_id_number_rev"},
@@ -1058,7 +1060,7 @@ func TestTeacherRosterUsesIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys, count, args, err := rosterSQL(tc.f, after, 20, 0)
+		keys, count, args, err := rosterSQL(tc.f, after, 20, 0, false)
 		if err != nil {
 			t.Fatal(err)
 		}
