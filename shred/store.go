@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,11 @@ var ErrErased = domain.Refusal("personal data of this subject was erased", "шпеч
 // destroyed by another instance is forgotten here at the latest after it;
 // the instance that destroys it forgets it at once.
 const cacheFor = time.Minute
+
+// cacheMax bounds the cache: a rebuild over a million teachers touches two
+// million subjects within minutes. Past it, expired entries are dropped,
+// then the oldest half of the rest.
+const cacheMax = 50_000
 
 // Keys holds the subjects' data keys: wrapped in PostgreSQL
 // (personal_data_keys), unwrapped by the master key ring.
@@ -109,9 +115,38 @@ func (k *Keys) get(ctx context.Context, subject uuid.UUID, create bool) (cipher.
 		return nil, err
 	}
 	k.mu.Lock()
+	if len(k.cache) >= cacheMax {
+		k.shrink(now)
+	}
 	k.cache[subject] = cached{aead: aead, expiry: now.Add(cacheFor)}
 	k.mu.Unlock()
 	return aead, nil
+}
+
+// shrink drops expired keys, then, if the cache is still full, the half
+// that expires first. Destroyed keys stay (they are few and never return).
+// k.mu is held.
+func (k *Keys) shrink(now time.Time) {
+	var live []time.Time
+	for s, c := range k.cache {
+		switch {
+		case c.aead == nil:
+		case !now.Before(c.expiry):
+			delete(k.cache, s)
+		default:
+			live = append(live, c.expiry)
+		}
+	}
+	if len(k.cache) < cacheMax {
+		return
+	}
+	slices.SortFunc(live, time.Time.Compare)
+	cut := live[len(live)/2]
+	for s, c := range k.cache {
+		if c.aead != nil && !c.expiry.After(cut) {
+			delete(k.cache, s)
+		}
+	}
 }
 
 func (k *Keys) unwrapRaw(subject uuid.UUID, masterID string, wrapped []byte) ([]byte, error) {
