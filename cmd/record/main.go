@@ -4,7 +4,7 @@
 //	record migrate                        apply database migrations
 //	record create-admin --login L --name N [--password P]   first province admin
 //	record demo                           load demo data (empty store only)
-//	record rebuild [--projection NAME]    drop and replay read models
+//	record rebuild [--projection NAME]    rebuild read models blue/green (service may run)
 package main
 
 import (

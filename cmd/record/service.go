@@ -225,24 +225,24 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 }
 
-// Rebuild drops and replays one projection, or all.
+// Rebuild rebuilds one projection, or all from one read of the feed,
+// blue/green (projections/rebuild.go): the service may run meanwhile and
+// keeps answering from the live tables until each swap; a second rebuild
+// of the same projection, from any process, is refused naming the first.
 func (s *Service) Rebuild(ctx context.Context, name string, out io.Writer) error {
-	// Holding the projections' leadership: refused while an instance
-	// applies them, and no standby starts meanwhile.
-	return projections.WithLeadership(ctx, s.leaderConfig(), 3*time.Second, func(ctx context.Context) error {
-		if name == "" {
-			if err := s.Runner.RebuildAll(ctx); err != nil {
-				return err
-			}
-			fmt.Fprintln(out, "all projections rebuilt")
-			return nil
-		}
-		if err := s.Runner.Rebuild(ctx, name); err != nil {
+	start := time.Now()
+	if name == "" {
+		if err := s.Runner.RebuildAll(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "projection %s rebuilt\n", name)
+		fmt.Fprintf(out, "all projections rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
 		return nil
-	})
+	}
+	if err := s.Runner.Rebuild(ctx, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "projection %s rebuilt in %s\n", name, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // leaderConfig is the projections' leadership on the projections' pool.
