@@ -110,6 +110,12 @@ func (h *Handlers) checkChunk(ctx context.Context, actor access.Actor, ids []uui
 	for name, rs := range recs {
 		envs := make([]event.Envelope, 0, len(rs))
 		for _, rec := range rs {
+			// Sealed personal fields (the teacher's name and ID number) are
+			// opened as Repository.History opens them.
+			rec, err := h.Repo.open(ctx, rec)
+			if err != nil {
+				return fmt.Errorf("batch check: %w", err)
+			}
 			env, err := decodeForCheck(h.Repo.reg, rec, !at.RecordAt.IsZero())
 			if err != nil {
 				return fmt.Errorf("batch check: %w", err)

@@ -65,6 +65,11 @@ func applyRegistrationInputs(ctx context.Context, tx pgx.Tx, env event.Envelope)
 		err = setTeacherField(ctx, tx, env.Stream, e.Field, e.New)
 	case *teacher.TransferAccepted:
 		err = setTeacherField(ctx, tx, env.Stream, teacher.FieldCounty, e.ToCounty)
+	case *teacher.Erased:
+		// The personal fields of every earlier event now read so.
+		if id, ok := streamID(env.Stream, "teacher"); ok {
+			_, err = tx.Exec(ctx, `UPDATE regcheck_teachers SET name = $2, id_number = $2 WHERE teacher_id = $1`, id, teacher.ErasedValue)
+		}
 
 	// The decisions (registration.Registration.Apply).
 	case *registration.Decided:
