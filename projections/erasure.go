@@ -59,6 +59,8 @@ func WithErasure(p Projection) Projection {
 			id_number = CASE WHEN id_number = '' THEN '' ELSE $2 END WHERE teacher_id = $1`)
 	case "teacher_profile":
 		scrub = execScrub(`UPDATE teacher_profiles SET name = $2, id_number = $2,
+			birth_date = CASE WHEN birth_date = '' THEN '' ELSE $2 END,
+			certificate_number = CASE WHEN certificate_number = '' THEN '' ELSE $2 END,
 			former_name = CASE WHEN former_name = '' THEN '' ELSE $2 END,
 			mobile = CASE WHEN mobile = '' THEN '' ELSE $2 END,
 			email = CASE WHEN email = '' THEN '' ELSE $2 END,
@@ -96,10 +98,9 @@ func WithErasure(p Projection) Projection {
 	return erasing{Projection: p, scrub: scrub}
 }
 
-// ErasedPersonalFields are the teacher's fields whose values are sealed
-// (shred.PersonalField); the scrubs replace them where a row names its field.
-var ErasedPersonalFields = []string{teacher.FieldName, teacher.FieldIDNumber, teacher.FieldFormerName,
-	teacher.FieldMobile, teacher.FieldEmail, teacher.FieldCertificatePhoto, teacher.FieldAvatar}
+// ErasedPersonalFields are the teacher's fields whose values are sealed;
+// the scrubs replace them where a row names its field.
+var ErasedPersonalFields = teacher.PersonalFields
 
 func execScrub(stmts ...string) func(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 	return func(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {

@@ -29,16 +29,9 @@ const Prefix = "pd1:"
 // Erased is what a sealed value reads as once its data key is destroyed.
 const Erased = teacher.ErasedValue
 
-// personalFields are the profile fields that identify the person; edits
-// and corrections of them carry the old and new values sealed.
-var personalFields = map[string]bool{
-	teacher.FieldName: true, teacher.FieldIDNumber: true, teacher.FieldFormerName: true,
-	teacher.FieldMobile: true, teacher.FieldEmail: true, teacher.FieldCertificatePhoto: true,
-	teacher.FieldAvatar: true,
-}
-
-// PersonalField reports whether a teacher's field is sealed.
-func PersonalField(field string) bool { return personalFields[field] }
+// PersonalField reports whether a teacher's field is sealed
+// (teacher.PersonalFields).
+func PersonalField(field string) bool { return teacher.IsPersonalField(field) }
 
 // spec names the members sealed in one event type.
 type spec struct {
@@ -127,7 +120,7 @@ func (c *Codec) Seal(ctx context.Context, stream, typ string, data []byte) ([]by
 	if len(sp.byField) > 0 {
 		var f string
 		_ = json.Unmarshal(m["field"], &f)
-		if personalFields[f] {
+		if PersonalField(f) {
 			members = append(append([]string(nil), members...), sp.byField...)
 		}
 	}
@@ -161,7 +154,7 @@ func (c *Codec) Seal(ctx context.Context, stream, typ string, data []byte) ([]by
 	if sp.profile {
 		var p map[string]json.RawMessage
 		if raw, ok := m["profile"]; ok && json.Unmarshal(raw, &p) == nil {
-			for name := range personalFields {
+			for _, name := range teacher.PersonalFields {
 				if raw, ok := p[name]; ok {
 					v, err := seal("profile."+name, raw)
 					if err != nil {

@@ -45,7 +45,7 @@ func TestErasureEndToEnd(t *testing.T) {
 			map[string]any{"changes": map[string]string{"name": newName}, "reason": "身份证姓名为" + newName}, "If-Match", `"1"`)
 
 		// Sealed from the start: the events never held the values.
-		secrets := []string{idNumber, name, newName, mobile, "ouyang@example.cn"}
+		secrets := []string{idNumber, name, newName, mobile, "ouyang@example.cn", "1990-03-07", "20121301031000123"}
 		assertNowhere := func(when string, tablesToo bool) {
 			t.Helper()
 			raw := a.rawEvents(t)

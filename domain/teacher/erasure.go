@@ -2,6 +2,7 @@ package teacher
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -18,6 +19,17 @@ const TypeErased = "teacher.erased"
 // ErasedValue is what every personal field of an erased teacher reads as,
 // in the aggregate and in every read model (docs/INTEGRITY.md section 6).
 const ErasedValue = "已删除"
+
+// PersonalFields are the profile fields that identify the person: their
+// values are sealed in events under the teacher's data key, and read as
+// ErasedValue once it is destroyed. The birth date and the certificate
+// number are among them: the one is part of the ID number, the other as
+// unique to the person.
+var PersonalFields = []string{FieldName, FieldIDNumber, FieldFormerName, FieldMobile, FieldEmail,
+	FieldCertificatePhoto, FieldAvatar, FieldBirthDate, FieldCertificateNumber}
+
+// IsPersonalField reports whether field is one of PersonalFields.
+func IsPersonalField(field string) bool { return slices.Contains(PersonalFields, field) }
 
 // ClaimRef names a unique-value claim the teacher held, by its stream (a
 // hash of the value, never the value).
