@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -27,13 +28,13 @@ func (AppraisalProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envel
 	var err error
 	switch e := env.Event.(type) {
 	case *appraisal.EthicsRecorded:
-		err = upsertEthics(ctx, tx, e.TeacherID, e.Year, e.Passed, e.SeriousBreach, e.Honors, false, e.BatchID, at)
+		err = upsertEthics(ctx, tx, e.TeacherID, e.Year, e.Passed, e.SeriousBreach, e.Honors, correction{}, e.BatchID, at)
 	case *appraisal.EthicsCorrected:
-		err = upsertEthics(ctx, tx, e.TeacherID, e.Year, e.Passed, e.SeriousBreach, e.Honors, true, uuid.Nil, at)
+		err = upsertEthics(ctx, tx, e.TeacherID, e.Year, e.Passed, e.SeriousBreach, e.Honors, correctionOf(env, e.Reason, e.CorrectedAt), uuid.Nil, at)
 	case *appraisal.AnnualRecorded:
-		err = upsertAnnual(ctx, tx, e.TeacherID, e.Year, e.Grade, false, e.BatchID, at)
+		err = upsertAnnual(ctx, tx, e.TeacherID, e.Year, e.Grade, correction{}, e.BatchID, at)
 	case *appraisal.AnnualCorrected:
-		err = upsertAnnual(ctx, tx, e.TeacherID, e.Year, e.Grade, true, uuid.Nil, at)
+		err = upsertAnnual(ctx, tx, e.TeacherID, e.Year, e.Grade, correctionOf(env, e.Reason, e.CorrectedAt), uuid.Nil, at)
 	case *appraisal.UploadRecorded:
 		var errs []byte
 		errs, err = uploadErrors(ctx, tx, e)
@@ -51,23 +52,42 @@ func (AppraisalProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envel
 	return nil
 }
 
+// correction is who corrected a result, under which role, when and why;
+// the zero value for a result recorded by an upload.
+type correction struct {
+	by, role, reason string
+	at               *time.Time
+}
+
+func correctionOf(env event.Envelope, reason string, at time.Time) correction {
+	if at.IsZero() {
+		at = occurredAt(env)
+	}
+	at = at.UTC()
+	return correction{by: env.Metadata.ActorName, role: env.Metadata.ActorRole, reason: reason, at: &at}
+}
+
 // Both upserts set the columns of one kind of result and leave the other's.
-func upsertEthics(ctx context.Context, tx pgx.Tx, teacherID uuid.UUID, year int, passed, serious bool, honors string, corrected bool, batch uuid.UUID, at any) error {
+func upsertEthics(ctx context.Context, tx pgx.Tx, teacherID uuid.UUID, year int, passed, serious bool, honors string, c correction, batch uuid.UUID, at any) error {
 	_, err := tx.Exec(ctx, `INSERT INTO appraisal_results (teacher_id, year, ethics_recorded, ethics_passed, serious_breach, honors,
-			ethics_corrected, ethics_batch_id, updated_at)
-		VALUES ($1, $2, true, $3, $4, $5, $6, $7, $8)
+			ethics_corrected, ethics_batch_id, updated_at,
+			ethics_corrected_by, ethics_corrected_by_role, ethics_correction_reason, ethics_corrected_at)
+		VALUES ($1, $2, true, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (teacher_id, year) DO UPDATE SET ethics_recorded = true, ethics_passed = $3, serious_breach = $4,
-			honors = $5, ethics_corrected = $6, ethics_batch_id = COALESCE($7, appraisal_results.ethics_batch_id), updated_at = $8`,
-		teacherID, year, passed, serious, honors, corrected, nullUUID(batch), at)
+			honors = $5, ethics_corrected = $6, ethics_batch_id = COALESCE($7, appraisal_results.ethics_batch_id), updated_at = $8,
+			ethics_corrected_by = $9, ethics_corrected_by_role = $10, ethics_correction_reason = $11, ethics_corrected_at = $12`,
+		teacherID, year, passed, serious, honors, c.at != nil, nullUUID(batch), at, c.by, c.role, c.reason, c.at)
 	return err
 }
 
-func upsertAnnual(ctx context.Context, tx pgx.Tx, teacherID uuid.UUID, year int, g appraisal.Grade, corrected bool, batch uuid.UUID, at any) error {
-	_, err := tx.Exec(ctx, `INSERT INTO appraisal_results (teacher_id, year, annual_grade, annual_corrected, annual_batch_id, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6)
+func upsertAnnual(ctx context.Context, tx pgx.Tx, teacherID uuid.UUID, year int, g appraisal.Grade, c correction, batch uuid.UUID, at any) error {
+	_, err := tx.Exec(ctx, `INSERT INTO appraisal_results (teacher_id, year, annual_grade, annual_corrected, annual_batch_id, updated_at,
+			annual_corrected_by, annual_corrected_by_role, annual_correction_reason, annual_corrected_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (teacher_id, year) DO UPDATE SET annual_grade = $3, annual_corrected = $4,
-			annual_batch_id = COALESCE($5, appraisal_results.annual_batch_id), updated_at = $6`,
-		teacherID, year, string(g), corrected, nullUUID(batch), at)
+			annual_batch_id = COALESCE($5, appraisal_results.annual_batch_id), updated_at = $6,
+			annual_corrected_by = $7, annual_corrected_by_role = $8, annual_correction_reason = $9, annual_corrected_at = $10`,
+		teacherID, year, string(g), c.at != nil, nullUUID(batch), at, c.by, c.role, c.reason, c.at)
 	return err
 }
 

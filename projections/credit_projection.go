@@ -95,8 +95,9 @@ func (CreditHistoryProjection) Apply(ctx context.Context, tx pgx.Tx, env event.E
 		_, err = tx.Exec(ctx, `UPDATE credit_entries SET held = false, duplicate = true, duplicate_reason = $2, duplicate_by = $3, duplicate_at = $4
 			WHERE entry_id = $1`, e.EntryID, e.Reason, env.Metadata.ActorName, e.DecidedAt)
 	case *credit.Revoked:
-		_, err = tx.Exec(ctx, `UPDATE credit_entries SET revoked = true, revoke_reason = $2, revoked_at = $3 WHERE entry_id = $1`,
-			e.EntryID, e.Reason, e.RevokedAt)
+		_, err = tx.Exec(ctx, `UPDATE credit_entries SET revoked = true, revoke_reason = $2, revoked_at = $3, revoked_by = $4,
+				revoked_by_role = $5 WHERE entry_id = $1`,
+			e.EntryID, e.Reason, e.RevokedAt, env.Metadata.ActorName, env.Metadata.ActorRole)
 	case *credit.BankSubmitted:
 		var ev []byte
 		ev, err = json.Marshal(e.Evidence)

@@ -9,17 +9,25 @@ import (
 	"github.com/hbte/record/web"
 )
 
-// historyFilters are the tabs of the history: every change, or one kind.
+// historyFilters are the tabs of the history: every event, or one kind of
+// change of the record, or one area (by the category of the stream).
 var historyFilters = []struct {
 	Key, Label string
 	Types      []string
+	Category   string
 }{
-	{"", "全部", nil},
-	{"edits", "信息修改", []string{teacher.TypeOrdinaryFieldEdited}},
+	{"", "全部", nil, ""},
+	{"edits", "信息修改", []string{teacher.TypeOrdinaryFieldEdited}, ""},
 	{"corrections", "关键字段更正", []string{teacher.TypeKeyFieldCorrected, teacher.TypeCorrectionRequested,
-		teacher.TypeCorrectionApproved, teacher.TypeCorrectionRejected, teacher.TypeCorrectionWithdrawn}},
+		teacher.TypeCorrectionApproved, teacher.TypeCorrectionRejected, teacher.TypeCorrectionWithdrawn}, ""},
 	{"transfers", "异动", []string{teacher.TypeTransferStarted, teacher.TypeTransferAccepted,
-		teacher.TypeTransferRejected, teacher.TypeTransferCancelled}},
+		teacher.TypeTransferRejected, teacher.TypeTransferCancelled}, ""},
+	{"training", "培训", nil, "enrollment"},
+	{"credits", "学时学分", nil, "credits"},
+	{"appraisal", "考核", nil, "appraisal"},
+	{"registration", "注册", nil, "registration"},
+	{"growth", "成长轨迹", nil, "growth"},
+	{"studios", "名师工作室", nil, "studio"},
 }
 
 type historyData struct {
@@ -33,8 +41,8 @@ type historyTab struct {
 	Current     bool
 }
 
-// history is the whole history of the record, newest first: who, when,
-// what changed and why (the sentence the read model keeps per event).
+// history is everything that concerns the teacher, from every stream,
+// newest first: who (under which role), when, where, what and why.
 func (s *Section) history(w http.ResponseWriter, r *http.Request) {
 	all, err := s.Teachers.History(r.Context(), me(r))
 	if err != nil {
@@ -44,6 +52,7 @@ func (s *Section) history(w http.ResponseWriter, r *http.Request) {
 	tab := r.URL.Query().Get("tab")
 	d := historyData{Total: len(all)}
 	var types []string
+	category := ""
 	for _, f := range historyFilters {
 		href := "/me/history"
 		if f.Key != "" {
@@ -51,11 +60,11 @@ func (s *Section) history(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Tabs = append(d.Tabs, historyTab{Label: f.Label, Href: href, Current: f.Key == tab})
 		if f.Key == tab {
-			types = f.Types
+			types, category = f.Types, f.Category
 		}
 	}
 	for _, e := range slices.Backward(all) {
-		if types == nil || slices.Contains(types, e.Type) {
+		if (types == nil || slices.Contains(types, e.Type)) && (category == "" || e.Category == category) {
 			d.Entries = append(d.Entries, e)
 		}
 	}
