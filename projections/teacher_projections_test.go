@@ -38,6 +38,7 @@ func teacherRegistry() *event.Registry {
 	teacher.RegisterEvents(reg)
 	unit.RegisterEvents(reg)
 	account.RegisterEvents(reg)
+	registerOtherStreams(reg)
 	return reg
 }
 
@@ -290,6 +291,7 @@ func (s *scenario) build(t *testing.T) {
 	s.t5AcceptedAt = f.append(teacher.StreamName(t5), a104, &teacher.TransferAccepted{TeacherID: t5, TransferID: s.t5TransferID,
 		FromCounty: "130102", FromUnitID: u1.id.String(), ToCity: "1301", ToCounty: "130104",
 		ToUnitID: u3.id.String(), ToUnitName: u3.name, ActorID: a104.id, ActorRole: a104.role})
+	s.buildOtherStreams(t)
 }
 
 // runTeacherRunner runs r until the test ends or stop is called, and fails
@@ -347,6 +349,7 @@ func TestTeacherReadModels(t *testing.T) {
 	t.Run("Profile", func(t *testing.T) { s.checkProfile(ctx, t) })
 	t.Run("Roster", func(t *testing.T) { s.checkRoster(ctx, t) })
 	t.Run("History", func(t *testing.T) { s.checkHistory(ctx, t) })
+	t.Run("HistoryAcrossStreams", func(t *testing.T) { s.checkHistoryAcrossStreams(ctx, t) })
 	t.Run("Audit", func(t *testing.T) { s.checkAudit(ctx, t) })
 	t.Run("AuditCSV", func(t *testing.T) { s.checkAuditCSV(ctx, t) })
 	t.Run("Queues", func(t *testing.T) { s.checkQueues(ctx, t) })
