@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hbte/record/domain/access"
+	"github.com/hbte/record/domain/creditaudit"
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/teacher"
 )
@@ -29,35 +30,41 @@ func (TeacherHistoryProjection) Tables() []string {
 }
 
 func (TeacherHistoryProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
-	var (
-		entry historyLine
-		ok    bool
-		err   error
-	)
+	var lines []historyLine
 	if id, isTeacher := streamID(env.Stream, "teacher"); isTeacher {
 		pid, prole := payloadActor(env.Event)
 		actorID, role := actorOf(env, pid, prole)
-		entry = historyLine{teacherID: id, description: teacher.Describe(env), reason: teacherReason(env.Event),
-			actorID: actorID, role: role, name: env.Metadata.ActorName, jurisdiction: env.Metadata.Jurisdiction}
-		ok = true
+		lines = []historyLine{{teacherID: id, description: teacher.Describe(env), reason: teacherReason(env.Event),
+			actorID: actorID, role: role, name: env.Metadata.ActorName, jurisdiction: env.Metadata.Jurisdiction}}
+	} else if d, isDraw := env.Event.(*creditaudit.Drawn); isDraw {
+		// One draw concerns every teacher whose entry it sampled.
+		var err error
+		if lines, err = describeDraw(ctx, subjectMemory{tx}, env, d); err != nil {
+			return fmt.Errorf("teacher history %s@%d: %w", env.Stream, env.Revision, err)
+		}
 	} else {
-		entry, ok, err = describeOther(ctx, subjectMemory{tx}, env)
+		line, ok, err := describeOther(ctx, subjectMemory{tx}, env)
 		if err != nil {
 			return fmt.Errorf("teacher history %s@%d: %w", env.Stream, env.Revision, err)
 		}
+		if ok {
+			lines = []historyLine{line}
+		}
 	}
-	if !ok || entry.teacherID == uuid.Nil {
-		return nil
-	}
-	_, err = tx.Exec(ctx, `
-		INSERT INTO teacher_history (teacher_id, stream, revision, event_id, event_type, description, reason,
-		                             actor_id, actor_name, actor_role, jurisdiction, occurred_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (teacher_id, stream, revision) DO NOTHING`,
-		entry.teacherID, env.Stream, int64(env.Revision), env.ID, env.Type, entry.description, entry.reason,
-		entry.actorID, entry.name, entry.role, entry.jurisdiction, occurredAt(env))
-	if err != nil {
-		return fmt.Errorf("teacher history %s@%d: %w", env.Stream, env.Revision, err)
+	for _, entry := range lines {
+		if entry.teacherID == uuid.Nil {
+			continue
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO teacher_history (teacher_id, stream, revision, event_id, event_type, description, reason,
+			                             actor_id, actor_name, actor_role, jurisdiction, occurred_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (teacher_id, stream, revision) DO NOTHING`,
+			entry.teacherID, env.Stream, int64(env.Revision), env.ID, env.Type, entry.description, entry.reason,
+			entry.actorID, entry.name, entry.role, entry.jurisdiction, occurredAt(env))
+		if err != nil {
+			return fmt.Errorf("teacher history %s@%d: %w", env.Stream, env.Revision, err)
+		}
 	}
 	return nil
 }

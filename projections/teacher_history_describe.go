@@ -12,6 +12,7 @@ import (
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/appraisal"
 	"github.com/hbte/record/domain/credit"
+	"github.com/hbte/record/domain/creditaudit"
 	"github.com/hbte/record/domain/enrollment"
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/growth"
@@ -27,6 +28,7 @@ var historyCategories = map[string]string{
 	"enrollment":   "培训",
 	"credits":      "学时学分",
 	"creditbank":   "学时学分",
+	"creditaudit":  "学时学分",
 	"appraisal":    "考核",
 	"registration": "注册",
 	"regfacts":     "注册",
@@ -38,7 +40,7 @@ var historyCategories = map[string]string{
 func historyCategory(stream string) (string, string) {
 	cat, _, _ := strings.Cut(stream, "-")
 	switch cat {
-	case "creditbank":
+	case "creditbank", "creditaudit":
 		cat = "credits"
 	case "regfacts":
 		cat = "registration"
@@ -151,6 +153,19 @@ func describeOther(ctx context.Context, mem subjectMemory, env event.Envelope) (
 			return historyLine{}, false, err
 		}
 		return say(e.TeacherID, "", "撤回了学分银行申请%s", quoteCN(title))
+	// Sampled audits of credit claims (the draw: describeDraw).
+	case *creditaudit.Upheld:
+		_, title, err := mem.recall(ctx, "entry:"+e.EntryID.String())
+		if err != nil {
+			return historyLine{}, false, err
+		}
+		return say(e.TeacherID, e.Reason, "抽样复核学时记录%s：维持认定", quoteCN(title))
+	case *creditaudit.Revoked:
+		_, title, err := mem.recall(ctx, "entry:"+e.EntryID.String())
+		if err != nil {
+			return historyLine{}, false, err
+		}
+		return say(e.TeacherID, e.Reason, "抽样复核学时记录%s：撤销认定", quoteCN(title))
 	// Appraisals.
 	case *appraisal.EthicsRecorded:
 		return say(e.TeacherID, "", "记录 %d 年度师德考核：%s", e.Year, ethicsText(e.Passed, e.SeriousBreach, e.Honors))
@@ -239,6 +254,31 @@ func (l *historyLine) say(teacherID uuid.UUID, reason, format string, args ...an
 	l.reason = strings.TrimSpace(reason)
 	l.description = who(*l) + " " + fmt.Sprintf(format, args...) + reasonSuffix(l.reason)
 	return *l, true, nil
+}
+
+// describeDraw is a line for each teacher whose credit entries a sampled
+// audit drew, naming the entries.
+func describeDraw(ctx context.Context, mem subjectMemory, env event.Envelope, d *creditaudit.Drawn) ([]historyLine, error) {
+	titles := map[uuid.UUID][]string{}
+	var order []uuid.UUID
+	for _, c := range d.Entries {
+		_, title, err := mem.recall(ctx, "entry:"+c.EntryID.String())
+		if err != nil {
+			return nil, err
+		}
+		if _, seen := titles[c.TeacherID]; !seen {
+			order = append(order, c.TeacherID)
+		}
+		titles[c.TeacherID] = append(titles[c.TeacherID], quoteCN(title))
+	}
+	out := make([]historyLine, 0, len(order))
+	for _, id := range order {
+		l := &historyLine{actorID: env.Metadata.ActorID, role: env.Metadata.ActorRole, name: env.Metadata.ActorName,
+			jurisdiction: env.Metadata.Jurisdiction}
+		line, _, _ := l.say(id, "", "抽样复核学时记录（随机抽取）：抽中%s", strings.Join(titles[id], "、"))
+		out = append(out, line)
+	}
+	return out, nil
 }
 
 // describeEnrollment: every step of an enrollment, named by its project.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/credit"
+	"github.com/hbte/record/domain/creditaudit"
 	"github.com/hbte/record/domain/enrollment"
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/project"
@@ -22,6 +23,7 @@ func registerOtherStreams(reg *event.Registry) {
 	project.RegisterEvents(reg)
 	enrollment.RegisterEvents(reg)
 	credit.RegisterEvents(reg)
+	creditaudit.RegisterEvents(reg)
 }
 
 // buildOtherStreams gives T2 an enrollment (nominated, then rejected with a
@@ -43,6 +45,11 @@ func (s *scenario) buildOtherStreams(t *testing.T) {
 	f.append(credit.StreamName(t2), actorMeta{role: access.RoleSystem, name: "数据导入"}, &credit.Granted{EntryID: entry, TeacherID: t2,
 		Key: "import:旧系统:1", Year: 2024, CompletedOn: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), Title: "信息技术应用能力提升",
 		Hours: credit.Whole(24), Source: credit.Source{Kind: credit.SourceImport, System: "旧系统", ExternalID: "1"}})
+	sample := uuid.New()
+	f.append(creditaudit.StreamName(sample), prov, &creditaudit.Drawn{SampleID: sample, Scope: "13", Seed: "2026",
+		Entries: []creditaudit.Candidate{{EntryID: entry, TeacherID: t2, Key: "import:旧系统:1", Kind: credit.SourceImport}}})
+	f.append(creditaudit.StreamName(sample), prov, &creditaudit.Upheld{SampleID: sample, EntryID: entry, TeacherID: t2,
+		Reason: "证明材料齐全"})
 	f.append(credit.StreamName(t2), a102, &credit.Revoked{EntryID: entry, TeacherID: t2, Key: "import:旧系统:1", Reason: "重复导入"})
 }
 
@@ -57,13 +64,15 @@ func (s *scenario) checkHistoryAcrossStreams(ctx context.Context, t *testing.T) 
 		got[e.Type] = e
 		streams[e.Stream] = true
 	}
-	if len(h) != s.feed.revs[teacher.StreamName(s.ids["T2"])]+4 || len(streams) != 3 {
+	if len(h) != s.feed.revs[teacher.StreamName(s.ids["T2"])]+6 || len(streams) != 4 {
 		t.Fatalf("T2 history: %d entries from %d streams: %+v", len(h), len(streams), h)
 	}
 	for typ, want := range map[string]struct{ actor, role, juris, reason, says, category string }{
 		"enrollment.nominated":         {"管理员130102", "county_admin", "130102", "", "推荐参加培训项目“2026年骨干教师培训”", "enrollment"},
 		"enrollment.province_rejected": {"省厅王处", "province_admin", "13", "不符合参训条件", "审核未通过“2026年骨干教师培训”的推荐，理由：不符合参训条件", "enrollment"},
 		"credit.granted":               {"数据导入", "system", "", "", "记入学时：“信息技术应用能力提升” 24 学时", "credits"},
+		"creditaudit.drawn":            {"省厅王处", "province_admin", "13", "", "抽样复核学时记录（随机抽取）：抽中“信息技术应用能力提升”", "credits"},
+		"creditaudit.upheld":           {"省厅王处", "province_admin", "13", "证明材料齐全", "抽样复核学时记录“信息技术应用能力提升”：维持认定，理由：证明材料齐全", "credits"},
 		"credit.revoked":               {"管理员130102", "county_admin", "130102", "重复导入", "区县管理员 管理员130102 撤销了学时记录“信息技术应用能力提升”，理由：重复导入", "credits"},
 	} {
 		e, ok := got[typ]
