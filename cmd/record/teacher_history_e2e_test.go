@@ -30,6 +30,7 @@ func teacherHistoryStory(t *testing.T, backend string) {
 	}
 	registrar := mk("th_registrar", "registration_authority", "13")
 	auditor := mk("th_auditor", "auditor", "13")
+	auditorSJZ := mk("th_aud_sjz", "auditor", "1301")
 
 	// An enrollment through to a passing grade (which grants the credits).
 	proj := map[string]any{"kind": "provincial", "category": 20, "owner": "13", "name": "2026年省培计划历史测试培训", "year": 2026,
@@ -79,8 +80,12 @@ func teacherHistoryStory(t *testing.T, backend string) {
 
 	// An ethics result, corrected with a reason.
 	idNumber := T[0].IDNumber
+	gender := "女"
+	if (idNumber[16]-'0')%2 == 1 {
+		gender = "男"
+	}
 	ethics := cwCSV("年度,姓名,身份证件号码,性别,单位,师德考核结果,荣誉",
-		fmt.Sprintf("2024,%s,%s,男,石家庄市第二十五中学,达标,", T[0].Name, idNumber))
+		fmt.Sprintf("2024,%s,%s,%s,石家庄市第二十五中学,达标,", T[0].Name, idNumber, gender))
 	body, ct := cwMultipart(t, "师德.csv", "text/csv", ethics, "kind", "ethics")
 	var up struct {
 		Accepted int `json:"accepted"`
@@ -173,6 +178,17 @@ func teacherHistoryStory(t *testing.T, backend string) {
 	if s := string(page.Body); !strings.Contains(s, "同一培训已在原系统计入") || !strings.Contains(s, "区县管理员") ||
 		strings.Contains(s, "登记了教师") {
 		t.Fatalf("history page, credits tab: %s", s)
+	}
+
+	// So does the auditor's page of the teacher, linked from the key-field trail.
+	audPage := p.a.anon().must(200, "GET", "/audit/teachers/"+tid+"/history", nil, "Accept", "text/html", "Cookie", "session="+auditor.token)
+	for _, want := range []string{"经复核存在有偿补课行为", "同一培训已在原系统计入", "材料齐全，准予首次注册", "总评", "教师资格注册机构"} {
+		if !strings.Contains(string(audPage.Body), want) {
+			t.Fatalf("auditor's history page lacks %q: %s", want, audPage.Body)
+		}
+	}
+	if r := p.a.anon().do("GET", "/audit/teachers/"+T[6].ID+"/history", nil, "Accept", "text/html", "Cookie", "session="+auditorSJZ.token); r.Status != 404 {
+		t.Fatalf("an auditor of 石家庄 reads a teacher of 唐山: %d", r.Status)
 	}
 
 	assertRebuildIdentical(t, p.a)

@@ -55,6 +55,7 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Get("/audit/key-fields", s.keyFields)
 		r.Get("/audit/security", s.security)
 		r.Get("/audit/projections", s.projections)
+		r.Get("/audit/teachers/{id}/history", s.history)
 	})
 }
 
