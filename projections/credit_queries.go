@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hbte/record/domain"
+	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/domain/appraisal"
 	"github.com/hbte/record/domain/credit"
 	"github.com/hbte/record/domain/file"
@@ -60,6 +61,10 @@ type CreditEntry struct {
 	Revoked       bool            `json:"revoked"`
 	RevokeReason  string          `json:"revoke_reason,omitempty"`
 	RevokedAt     *time.Time      `json:"revoked_at,omitempty"`
+	// RevokedBy and RevokedByRole name who revoked the entry.
+	RevokedBy      string `json:"revoked_by,omitempty"`
+	RevokedByRole  string `json:"revoked_by_role,omitempty"`
+	RevokedByLabel string `json:"revoked_by_role_label,omitempty"`
 	// Held: a suspected duplicate of DuplicateOf awaiting the county's
 	// decision; Duplicate: confirmed as one. Neither counts.
 	Held            bool       `json:"held,omitempty"`
@@ -100,7 +105,7 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 	out := CreditHistory{TeacherID: teacherID, Since: since, Entries: []CreditEntry{}, Years: []YearTotal{}, Cycles: []CycleTotal{}}
 	rows, err := q.pool.Query(ctx, `SELECT entry_id, key, year, completed_on, level, category, hours, credits, title,
 			source_kind, source_system, external_id, source_id, cause_event_id, granted_at, granted_by, revoked, revoke_reason, revoked_at,
-			held, duplicate, duplicate_of, duplicate_reason
+			held, duplicate, duplicate_of, duplicate_reason, revoked_by, revoked_by_role
 		FROM credit_entries WHERE teacher_id = $1 AND year >= $2 ORDER BY completed_on, granted_at, entry_id`, teacherID, since)
 	if err != nil {
 		return out, fmt.Errorf("credit history: %w", err)
@@ -113,8 +118,12 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 		var completed time.Time
 		if err := rows.Scan(&e.EntryID, &e.Key, &e.Year, &completed, &e.Level, &e.Category, &e.Hours, &e.Credits, &e.Title,
 			&e.SourceKind, &e.SourceSystem, &e.ExternalID, &e.SourceID, &e.CauseEventID, &e.GrantedAt, &e.GrantedBy,
-			&e.Revoked, &e.RevokeReason, &e.RevokedAt, &e.Held, &e.Duplicate, &e.DuplicateOf, &e.DuplicateReason); err != nil {
+			&e.Revoked, &e.RevokeReason, &e.RevokedAt, &e.Held, &e.Duplicate, &e.DuplicateOf, &e.DuplicateReason,
+			&e.RevokedBy, &e.RevokedByRole); err != nil {
 			return out, fmt.Errorf("credit history: %w", err)
+		}
+		if e.RevokedByRole != "" {
+			e.RevokedByLabel = access.Role(e.RevokedByRole).Label()
 		}
 		e.CompletedOn = completed.Format(time.DateOnly)
 		e.LevelLabel = credit.Level(e.Level).Label()
@@ -279,6 +288,26 @@ type AppraisalYear struct {
 	AnnualLabel     string    `json:"annual_label,omitempty"`
 	AnnualCorrected bool      `json:"annual_corrected"`
 	UpdatedAt       time.Time `json:"updated_at"`
+	// EthicsCorrection and AnnualCorrection say who corrected the result,
+	// under which role, when and why (nil when it was not corrected).
+	EthicsCorrection *Correction `json:"ethics_correction,omitempty"`
+	AnnualCorrection *Correction `json:"annual_correction,omitempty"`
+}
+
+// Correction is who replaced a recorded result, when and why.
+type Correction struct {
+	By        string    `json:"by"`
+	Role      string    `json:"role"`
+	RoleLabel string    `json:"role_label"`
+	Reason    string    `json:"reason"`
+	At        time.Time `json:"at"`
+}
+
+func correctionFrom(corrected bool, by, role, reason string, at *time.Time) *Correction {
+	if !corrected || at == nil {
+		return nil
+	}
+	return &Correction{By: by, Role: role, RoleLabel: access.Role(role).Label(), Reason: reason, At: at.UTC()}
 }
 
 // AppraisalFilter selects results: one teacher's, or a jurisdiction's of a
@@ -312,7 +341,9 @@ func (q *CreditQueries) Appraisals(ctx context.Context, f AppraisalFilter) ([]Ap
 	}
 	args = append(args, limit, offset)
 	rows, err := q.pool.Query(ctx, `SELECT a.teacher_id, t.name, t.id_number, t.county, t.unit_name, a.year, a.ethics_recorded,
-			a.ethics_passed, a.serious_breach, a.honors, a.ethics_corrected, a.annual_grade, a.annual_corrected, a.updated_at
+			a.ethics_passed, a.serious_breach, a.honors, a.ethics_corrected, a.annual_grade, a.annual_corrected, a.updated_at,
+			a.ethics_corrected_by, a.ethics_corrected_by_role, a.ethics_correction_reason, a.ethics_corrected_at,
+			a.annual_corrected_by, a.annual_corrected_by_role, a.annual_correction_reason, a.annual_corrected_at
 		FROM appraisal_results a JOIN credit_teachers t USING (teacher_id)
 		WHERE `+where+fmt.Sprintf(` ORDER BY a.year, t.county, t.name, a.teacher_id LIMIT $%d OFFSET $%d`, len(args)-1, len(args)), args...)
 	if err != nil {
@@ -322,10 +353,15 @@ func (q *CreditQueries) Appraisals(ctx context.Context, f AppraisalFilter) ([]Ap
 	out := []AppraisalYear{}
 	for rows.Next() {
 		var a AppraisalYear
+		var eBy, eRole, eReason, aBy, aRole, aReason string
+		var eAt, aAt *time.Time
 		if err := rows.Scan(&a.TeacherID, &a.Name, &a.IDNumber, &a.County, &a.Unit, &a.Year, &a.EthicsRecorded, &a.EthicsPassed,
-			&a.SeriousBreach, &a.Honors, &a.EthicsCorrected, &a.AnnualGrade, &a.AnnualCorrected, &a.UpdatedAt); err != nil {
+			&a.SeriousBreach, &a.Honors, &a.EthicsCorrected, &a.AnnualGrade, &a.AnnualCorrected, &a.UpdatedAt,
+			&eBy, &eRole, &eReason, &eAt, &aBy, &aRole, &aReason, &aAt); err != nil {
 			return nil, fmt.Errorf("appraisals: %w", err)
 		}
+		a.EthicsCorrection = correctionFrom(a.EthicsCorrected, eBy, eRole, eReason, eAt)
+		a.AnnualCorrection = correctionFrom(a.AnnualCorrected, aBy, aRole, aReason, aAt)
 		switch {
 		case !a.EthicsRecorded:
 		case a.EthicsPassed:
