@@ -52,6 +52,17 @@ func teacherHistoryStory(t *testing.T, backend string) {
 		strings.Contains(string(r.Body), "当前状态下不能进行此操作") {
 		t.Fatalf("grade before reporting: %d %s", r.Status, r.Body)
 	}
+	// So does a row of an upload's error report.
+	var up0 uploadResult
+	inst1.postFile("/api/v1/projects/"+pid+"/grades", "成绩.csv",
+		cwCSV("身份证号,姓名,集中学习成绩,网络学习成绩", T[0].IDNumber+","+T[0].Name+",90,85")).json(t, &up0)
+	if up0.Failed != 1 || up0.ErrorReport == "" {
+		t.Fatalf("grade upload before reporting: %+v", up0)
+	}
+	if rep := string(inst1.must(200, "GET", up0.ErrorReport, nil).Body); !strings.Contains(rep, "不能发布成绩") ||
+		strings.Contains(rep, "当前状态下不能进行此操作") {
+		t.Fatalf("error report row: %s", rep)
+	}
 	p.teacher(0).must(200, "POST", "/api/v1/enrollments/"+e0+"/report", nil)
 	inst1.must(200, "POST", "/api/v1/enrollments/"+e0+"/grade", map[string]any{"offline_score": 90, "online_score": 85})
 
