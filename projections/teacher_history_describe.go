@@ -373,8 +373,14 @@ func describeEnrollment(ctx context.Context, mem subjectMemory, env event.Envelo
 	return historyLine{}, false, nil
 }
 
-// who names the actor of a line: role and name ("区县管理员 张三").
+// who names the actor of a line: role and name ("区县管理员 张三"). A
+// teacher acts only on their own record here, so the sentence says 教师本人
+// and quotes no personal data of the teacher (the name stays in
+// actor_name, which an erasure scrubs).
 func who(l historyLine) string {
+	if access.Role(l.role) == access.RoleTeacher {
+		return "教师本人"
+	}
 	parts := []string{}
 	if l.role != "" {
 		parts = append(parts, access.Role(l.role).Label())

@@ -45,6 +45,10 @@ func (s *scenario) buildOtherStreams(t *testing.T) {
 	f.append(credit.StreamName(t2), actorMeta{role: access.RoleSystem, name: "数据导入"}, &credit.Granted{EntryID: entry, TeacherID: t2,
 		Key: "import:旧系统:1", Year: 2024, CompletedOn: time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC), Title: "信息技术应用能力提升",
 		Hours: credit.Whole(24), Source: credit.Source{Kind: credit.SourceImport, System: "旧系统", ExternalID: "1"}})
+	req := uuid.New()
+	f.append(credit.BankStreamName(req), actorMeta{id: uuid.New(), role: access.RoleTeacher, name: "李娜"}, &credit.BankSubmitted{
+		RequestID: req, TeacherID: t2, County: "130102", Kind: credit.BankDegreeStudy, Title: "教育硕士课程",
+		ClaimedHours: credit.Whole(40)})
 	sample := uuid.New()
 	f.append(creditaudit.StreamName(sample), prov, &creditaudit.Drawn{SampleID: sample, Scope: "13", Seed: "2026",
 		Entries: []creditaudit.Candidate{{EntryID: entry, TeacherID: t2, Key: "import:旧系统:1", Kind: credit.SourceImport}}})
@@ -64,7 +68,7 @@ func (s *scenario) checkHistoryAcrossStreams(ctx context.Context, t *testing.T) 
 		got[e.Type] = e
 		streams[e.Stream] = true
 	}
-	if len(h) != s.feed.revs[teacher.StreamName(s.ids["T2"])]+6 || len(streams) != 4 {
+	if len(h) != s.feed.revs[teacher.StreamName(s.ids["T2"])]+7 || len(streams) != 5 {
 		t.Fatalf("T2 history: %d entries from %d streams: %+v", len(h), len(streams), h)
 	}
 	for typ, want := range map[string]struct{ actor, role, juris, reason, says, category string }{
@@ -73,6 +77,7 @@ func (s *scenario) checkHistoryAcrossStreams(ctx context.Context, t *testing.T) 
 		"credit.granted":               {"数据导入", "system", "", "", "记入学时：“信息技术应用能力提升” 24 学时", "credits"},
 		"creditaudit.drawn":            {"省厅王处", "province_admin", "13", "", "抽样复核学时记录（随机抽取）：抽中“信息技术应用能力提升”", "credits"},
 		"creditaudit.upheld":           {"省厅王处", "province_admin", "13", "证明材料齐全", "抽样复核学时记录“信息技术应用能力提升”：维持认定，理由：证明材料齐全", "credits"},
+		"creditbank.submitted":         {"李娜", "teacher", "", "", "教师本人 提交学分银行申请“教育硕士课程”", "credits"},
 		"credit.revoked":               {"管理员130102", "county_admin", "130102", "重复导入", "区县管理员 管理员130102 撤销了学时记录“信息技术应用能力提升”，理由：重复导入", "credits"},
 	} {
 		e, ok := got[typ]
@@ -83,6 +88,9 @@ func (s *scenario) checkHistoryAcrossStreams(ctx context.Context, t *testing.T) 
 		if e.ActorName != want.actor || e.ActorRole != want.role || e.Jurisdiction != want.juris || e.Reason != want.reason ||
 			!strings.Contains(e.Description, want.says) || e.Category != want.category || e.OccurredAt.IsZero() {
 			t.Errorf("%s = %+v, want %+v", typ, e, want)
+		}
+		if strings.Contains(e.Description, "李娜") {
+			t.Errorf("%s quotes the teacher's name: %q", typ, e.Description)
 		}
 	}
 }
