@@ -24,7 +24,7 @@ var (
 	ErrNotOwner       = fmt.Errorf("%w: only the account's user may do this", access.ErrForbidden)
 	ErrNotCreated     = domain.Refusal("account does not exist", "账号尚未开通")
 	ErrAlreadyCreated = domain.Refusal("account already exists", "账号已开通，不能重复开通")
-	ErrDisabled       = domain.Refusal("account disabled", "账号已停用，不能进行此操作")
+	ErrDisabled       = domain.Refusal("account disabled", "账号已停用，须由管理员重新启用后才能办理")
 	ErrAlreadyLocked  = domain.Refusal("account already locked", "账号已锁定")
 	ErrNotLocked      = domain.Refusal("account not locked", "账号未被锁定，无需解锁")
 )

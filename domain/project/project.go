@@ -316,7 +316,21 @@ func (p *Project) StatusRefusal(doing string) error {
 	if p.status == StatusCancelled {
 		return domain.Refusal("project cancelled: cannot "+doing, "项目已取消（原因："+p.cancelReason+"），不能再办理")
 	}
-	return domain.Refusal(fmt.Sprintf("project is %s: cannot %s", p.status, doing), "项目当前状态为“"+p.status.Label()+"”，不能进行此操作")
+	verb, ok := refusedDoings[doing]
+	if !ok {
+		verb = "办理此事项"
+	}
+	return domain.Refusal(fmt.Sprintf("project is %s: cannot %s", p.status, doing), "项目当前状态为“"+p.status.Label()+"”，不能"+verb)
+}
+
+// refusedDoings names, for users, what StatusRefusal refuses.
+var refusedDoings = map[string]string{
+	"post a grade":         "发布成绩",
+	"approve":              "审核推荐",
+	"manage":               "办理这项变更",
+	"nominate":             "推荐",
+	"cancel":               "取消项目",
+	"act on an enrollment": "办理报名",
 }
 
 // CancelReason is the reason given when the project was cancelled.
