@@ -110,6 +110,11 @@ func RowErrors(row int, err error) []RowError {
 	if err == nil {
 		return nil
 	}
+	// A refusal by state carries its reason for users (domain.StateError).
+	var u interface{ UserMessage() string }
+	if errors.As(err, &u) {
+		return []RowError{{Row: row, Reason: u.UserMessage()}}
+	}
 	return []RowError{{Row: row, Reason: err.Error()}}
 }
 

@@ -3,6 +3,7 @@ package tabular
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -301,5 +302,15 @@ func TestCellsPassTheTextBoundary(t *testing.T) {
 		if want[e.Row] != e.Field || e.Reason == "" {
 			t.Fatalf("error %+v, want rows 2 (name) and 3 (mobile)", e)
 		}
+	}
+}
+
+// A row refused by the record's state shows the domain's reason for users,
+// not the developers' text.
+func TestRowErrorsShowTheRefusalsReason(t *testing.T) {
+	err := fmt.Errorf("row: %w", domain.Refusal("cannot post a grade at stage \"approved\"", "该学员当前为“省级已审核并分配”，不能发布成绩"))
+	got := RowErrors(3, err)
+	if len(got) != 1 || got[0].Row != 3 || got[0].Reason != "该学员当前为“省级已审核并分配”，不能发布成绩" {
+		t.Fatalf("RowErrors = %+v", got)
 	}
 }
