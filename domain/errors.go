@@ -14,7 +14,10 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // ErrInvalidState: the command does not fit the aggregate's current state
-// (e.g. approving a correction that was already decided). HTTP 409/422.
+// (e.g. approving a correction that was already decided). HTTP 409. It is
+// only a target for errors.Is: every refusal by state is built with
+// Refusal, which names the reason for users (TestStateRefusalsAreBuiltWithAReason
+// fails on any other use), so no refusal reaches a generic message.
 var ErrInvalidState = errors.New("invalid state")
 
 // ErrDuplicate: the thing already exists (e.g. a second teacher with one ID number).
