@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -247,14 +248,13 @@ func NewRegistrationInputs(pool *pgxpool.Pool) *RegistrationInputs {
 // the cycle's first. A teacher without a current registration gets no
 // entries or years: the check stops before them.
 func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID, asOf time.Time) (map[uuid.UUID]registration.Subject, error) {
-	out := make(map[uuid.UUID]registration.Subject, len(ids))
+	subs := make(map[uuid.UUID]*registration.Subject, len(ids))
 	tx, err := q.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("registration inputs: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT teacher_id, registered, county, name, id_number, post_category, professional_title,
-			on_staff, special_post, funded_normal, main_stage, certificate_type,
+	rows, err := tx.Query(ctx, `SELECT teacher_id, registered, county, name, id_number, `+categoryColumns+`,
 			first_registered_on, last_registered_on, last_outcome, last_decided_on, fitness, revoked
 		FROM regcheck_teachers WHERE teacher_id = ANY($1)`, ids)
 	if err != nil {
@@ -262,66 +262,65 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 	}
 	var (
 		s                registration.Subject
-		p                teacher.Profile
 		first, last, dec *time.Time
 		outcome          string
 		fitness          []time.Time
 	)
-	_, err = pgx.ForEachRow(rows, []any{&s.TeacherID, &s.Registered, &s.County, &s.Name, &s.IDNumber, &p.PostCategory, &p.ProfessionalTitle,
-		&p.OnStaff, &p.SpecialPost, &p.FundedNormal, &p.MainStage, &p.CertificateType,
-		&first, &last, &outcome, &dec, &fitness, &s.Revoked}, func() error {
+	cats := make([]string, len(teacher.CategoryFields))
+	dest := []any{&s.TeacherID, &s.Registered, &s.County, &s.Name, &s.IDNumber}
+	for i := range cats {
+		dest = append(dest, &cats[i])
+	}
+	dest = append(dest, &first, &last, &outcome, &dec, &fitness, &s.Revoked)
+	_, err = pgx.ForEachRow(rows, dest, func() error {
 		t := s
-		t.Categories = teacher.Categories(p)
+		for i, v := range cats {
+			if v != "" {
+				t.Categories = append(t.Categories, teacher.CategoryFields[i]+":"+v)
+			}
+		}
 		t.History = registration.History{FirstRegisteredOn: dateOrZero(first), LastRegisteredOn: dateOrZero(last),
 			LastOutcome: registration.Outcome(outcome), LastDecidedOn: dateOrZero(dec)}
 		if len(fitness) > 0 {
 			t.Fitness = slices.Clone(fitness)
 		}
-		out[t.TeacherID] = t
+		subs[t.TeacherID] = &t
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registration inputs: teachers: %w", err)
 	}
-	// Only teachers with a current registration (History.Registered).
+	// Only teachers with a current registration (History.Registered); in
+	// grant order.
 	const current = `t.teacher_id = ANY($1) AND t.last_registered_on IS NOT NULL AND t.last_outcome <> 'fail'`
-	rows, err = tx.Query(ctx, `SELECT e.teacher_id, e.seq, e.entry_id, e.key, e.year, e.completed_on, e.level, e.category,
+	rows, err = tx.Query(ctx, `SELECT e.teacher_id, e.entry_id, e.key, e.year, e.completed_on, e.level, e.category,
 			e.hours_milli, e.credits_milli, e.title, e.revoked, e.revoke_reason, e.held, e.duplicate, e.duplicate_reason
 		FROM regcheck_teachers t JOIN regcheck_entries e ON e.teacher_id = t.teacher_id
-		WHERE `+current+` AND e.completed_on >= t.last_registered_on AND e.completed_on < $2`, ids, dateOnly(asOf))
+		WHERE `+current+` AND e.completed_on >= t.last_registered_on AND e.completed_on < $2
+		ORDER BY e.teacher_id, e.seq`, ids, dateOnly(asOf))
 	if err != nil {
 		return nil, fmt.Errorf("registration inputs: entries: %w", err)
 	}
-	type seqEntry struct {
-		seq int64
-		credit.Entry
-	}
-	entries := map[uuid.UUID][]seqEntry{}
 	var (
 		tid          uuid.UUID
-		en           seqEntry
+		en           credit.Entry
 		level, cat   string
 		hours, creds int64
+		cur          *registration.Subject
 	)
-	_, err = pgx.ForEachRow(rows, []any{&tid, &en.seq, &en.ID, &en.Key, &en.Year, &en.CompletedOn, &level, &cat,
+	_, err = pgx.ForEachRow(rows, []any{&tid, &en.ID, &en.Key, &en.Year, &en.CompletedOn, &level, &cat,
 		&hours, &creds, &en.Title, &en.Revoked, &en.RevokeReason, &en.Held, &en.Duplicate, &en.DuplicateReason}, func() error {
+		if cur == nil || cur.TeacherID != tid {
+			cur = subs[tid]
+		}
 		e := en
 		e.Level, e.Category = credit.Level(level), credit.Category(cat)
 		e.Hours, e.Credits = credit.Milli(hours), credit.Milli(creds)
-		entries[tid] = append(entries[tid], e)
+		cur.Entries = append(cur.Entries, e)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registration inputs: entries: %w", err)
-	}
-	for id, es := range entries {
-		slices.SortFunc(es, func(a, b seqEntry) int { return int(a.seq - b.seq) })
-		s := out[id]
-		s.Entries = make([]credit.Entry, len(es))
-		for i, e := range es {
-			s.Entries[i] = e.Entry
-		}
-		out[id] = s
 	}
 	rows, err = tx.Query(ctx, `SELECT y.teacher_id, y.year, y.grade, y.ethics_recorded, y.ethics_passed, y.serious_breach
 		FROM regcheck_teachers t JOIN regcheck_years y ON y.teacher_id = t.teacher_id
@@ -335,15 +334,17 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 		grade                    string
 		recorded, passed, breach bool
 	)
+	cur = nil
 	_, err = pgx.ForEachRow(rows, []any{&tid, &year, &grade, &recorded, &passed, &breach}, func() error {
-		s := out[tid]
+		if cur == nil || cur.TeacherID != tid {
+			cur = subs[tid]
+		}
 		if grade != "" {
-			s.Annual = append(s.Annual, appraisal.Annual{Year: year, Grade: appraisal.Grade(grade)})
+			cur.Annual = append(cur.Annual, appraisal.Annual{Year: year, Grade: appraisal.Grade(grade)})
 		}
 		if recorded {
-			s.Ethics = append(s.Ethics, appraisal.Ethics{Year: year, Passed: passed, SeriousBreach: breach})
+			cur.Ethics = append(cur.Ethics, appraisal.Ethics{Year: year, Passed: passed, SeriousBreach: breach})
 		}
-		out[tid] = s
 		return nil
 	})
 	if err != nil {
@@ -359,17 +360,34 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 		until *time.Time
 		note  string
 	)
+	cur = nil
 	_, err = pgx.ForEachRow(rows, []any{&tid, &from, &until, &passed, &note}, func() error {
-		s := out[tid]
-		s.Absences = append(s.Absences, registration.Absence{From: from, Until: dateOrZero(until), Approved: passed, Note: note})
-		out[tid] = s
+		if cur = subs[tid]; cur != nil {
+			cur.Absences = append(cur.Absences, registration.Absence{From: from, Until: dateOrZero(until), Approved: passed, Note: note})
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("registration inputs: absences: %w", err)
 	}
-	return out, tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("registration inputs: %w", err)
+	}
+	out := make(map[uuid.UUID]registration.Subject, len(subs))
+	for id, s := range subs {
+		out[id] = *s
+	}
+	return out, nil
 }
+
+// categoryColumns are the columns of teacher.CategoryFields, in order.
+var categoryColumns = func() string {
+	cols := make([]string, len(teacher.CategoryFields))
+	for i, f := range teacher.CategoryFields {
+		cols[i] = pgx.Identifier{f}.Sanitize()
+	}
+	return strings.Join(cols, ", ")
+}()
 
 func dateOrZero(t *time.Time) time.Time {
 	if t == nil {
