@@ -70,6 +70,7 @@ func (h *Handlers) GrantCredits(ctx context.Context, actor access.Actor, teacher
 				gg.EntryID = creditEntryID(teacherID, gg.Source.Key(), len(l.Entries()))
 			}
 			ok, err := l.Grant(actor, t.County(), gg)
+			err = frozen(t, err, len(l.Changes()))
 			recorded, entryID = ok, gg.EntryID
 			if !ok && err == nil {
 				if e, found := l.Lookup(gg.Source.Key()); found {
@@ -107,7 +108,9 @@ func (h *Handlers) RevokeCredits(ctx context.Context, actor access.Actor, teache
 	// plainWrite: the pipeline revokes while handling another stream's
 	// command, whose If-Match is not the ledger's revision.
 	l, res, err := Update(ctx, h.Repo, stream, func() *credit.Ledger { return credit.NewLedger(teacherID) }, false, h.plainWrite(ctx, actor),
-		func(l *credit.Ledger) error { return l.Revoke(actor, t.County(), key, reason, cause, h.Now().UTC()) })
+		func(l *credit.Ledger) error {
+			return frozen(t, l.Revoke(actor, t.County(), key, reason, cause, h.Now().UTC()), len(l.Changes()))
+		})
 	if errors.Is(err, domain.ErrNotFound) {
 		return Result{}, credit.ErrNoSuchEntry // no ledger at all
 	}

@@ -22,7 +22,7 @@ func (h *Handlers) DecideDuplicate(ctx context.Context, actor access.Actor, teac
 	}
 	l, res, err := Update(ctx, h.Repo, credit.StreamName(teacherID), func() *credit.Ledger { return credit.NewLedger(teacherID) }, false,
 		h.plainWrite(ctx, actor), func(l *credit.Ledger) error {
-			return l.DecideDuplicate(actor, t.County(), entryID, duplicate, reason, h.Now().UTC())
+			return frozen(t, l.DecideDuplicate(actor, t.County(), entryID, duplicate, reason, h.Now().UTC()), len(l.Changes()))
 		})
 	if errors.Is(err, domain.ErrNotFound) {
 		return Result{}, credit.ErrNoSuchEntry

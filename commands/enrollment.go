@@ -12,6 +12,7 @@ import (
 	"github.com/hbte/record/domain/enrollment"
 	"github.com/hbte/record/domain/event"
 	"github.com/hbte/record/domain/project"
+	"github.com/hbte/record/domain/teacher"
 )
 
 // LoadEnrollment reads an enrollment from its stream.
@@ -32,7 +33,15 @@ func (h *Handlers) ViewEnrollment(ctx context.Context, actor access.Actor, id uu
 	if err != nil {
 		return nil, err
 	}
+	t, err := h.LoadTeacher(ctx, e.TeacherID())
+	if err != nil {
+		return nil, err
+	}
+	e.FollowTeacher(t.County()) // jurisdiction follows the teacher
 	if !e.CanView(actor) {
+		if former, _, ferr := h.FormerEnrollment(ctx, actor, id); ferr == nil {
+			return former, nil // the sending county's read-only view
+		}
 		return nil, fmt.Errorf("%w: enrollment %s", access.ErrForbidden, id)
 	}
 	return e, nil
@@ -64,6 +73,9 @@ func (h *Handlers) Nominate(ctx context.Context, actor access.Actor, projectID, 
 	// reserve anything.
 	if !enrollment.CanNominate(actor, county) {
 		return Result{}, enrollment.ErrNotCountyAdmin
+	}
+	if err := t.ReadOnly(); err != nil {
+		return Result{}, err
 	}
 	eid := enrollment.ID(projectID, teacherID)
 	current, err := h.Repo.History(ctx, enrollment.StreamName(eid))
@@ -119,10 +131,22 @@ func (h *Handlers) updateEnrollment(ctx context.Context, actor access.Actor, id 
 	if err != nil {
 		return nil, Result{}, err
 	}
+	t, err := h.LoadTeacher(ctx, cur.TeacherID())
+	if err != nil {
+		return nil, Result{}, err
+	}
 	e, res, err := Update(ctx, h.Repo, enrollment.StreamName(id), freshEnrollment, false, h.write(ctx, actor),
 		func(e *enrollment.Enrollment) error {
+			// Jurisdiction follows the teacher's current county.
+			e.FollowTeacher(t.County())
 			if err := decide(e, p); err != nil {
+				if t.TransferredOut() && !errors.Is(err, access.ErrForbidden) {
+					return teacher.ErrTransferredOut
+				}
 				return err
+			}
+			if t.TransferredOut() && len(e.Changes()) > 0 {
+				return teacher.ErrTransferredOut // permission first
 			}
 			if p.Status() == project.StatusCancelled && len(e.Changes()) > 0 {
 				// Nothing moves in a cancelled project (its open

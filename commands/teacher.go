@@ -36,6 +36,7 @@ func (h *Handlers) LoadTeacher(ctx context.Context, id uuid.UUID) (*teacher.Teac
 // confirmation code).
 func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uuid.UUID, decide func(*teacher.Teacher) error, checks ...func(context.Context, *teacher.Teacher) error) (Result, error) {
 	stream := teacher.StreamName(id)
+	decide = erasedReadOnly(decide)
 	w := h.write(ctx, actor)
 	var oldID, newID string
 	var nameChanged bool
@@ -56,8 +57,15 @@ func (h *Handlers) updateTeacher(ctx context.Context, actor access.Actor, id uui
 			cur = t
 			oldID = t.Profile().IDNumber
 			oldName := t.Profile().Name
+			readOnly := t.TransferredOut()
 			if err := decide(t); err != nil {
+				if readOnly && !errors.Is(err, access.ErrForbidden) {
+					return teacher.ErrTransferredOut // permission first, then the one reason
+				}
 				return err
+			}
+			if readOnly && len(t.Changes()) > 0 {
+				return teacher.ErrTransferredOut
 			}
 			newID, nameChanged = t.Profile().IDNumber, t.Profile().Name != oldName
 			return nil

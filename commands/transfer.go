@@ -49,6 +49,14 @@ func (h *Handlers) RejectTransfer(ctx context.Context, actor access.Actor, id, t
 	})
 }
 
+// ConfirmTransferOut closes a transfer out of the province (the province
+// admin): the record becomes read-only, marked 已调出本省.
+func (h *Handlers) ConfirmTransferOut(ctx context.Context, actor access.Actor, id, transferID uuid.UUID) (Result, error) {
+	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {
+		return t.ConfirmTransferOut(transferID, actor, h.Now())
+	})
+}
+
 // CancelTransfer withdraws an open transfer (admin of the sending county).
 func (h *Handlers) CancelTransfer(ctx context.Context, actor access.Actor, id, transferID uuid.UUID, reason string) (Result, error) {
 	return h.updateTeacher(ctx, actor, id, func(t *teacher.Teacher) error {

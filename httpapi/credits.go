@@ -186,19 +186,25 @@ func (a *CreditArea) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	county, err := a.Cmd.CanReadTeacher(r.Context(), ActorOf(r), id)
+	// A county the teacher left reads the entries granted while the teacher
+	// was its own (commands.ReachTeacher).
+	reach, err := a.Cmd.ReachTeacher(r.Context(), ActorOf(r), id)
 	if err != nil {
 		return err
+	}
+	var before time.Time
+	if reach.Former != nil {
+		before = reach.Former.Until
 	}
 	since, err := creditQueryInt(r, "since", 2018)
 	if err != nil {
 		return err
 	}
-	cycles, err := a.cyclesOf(r, id, county)
+	cycles, err := a.cyclesOf(r, id, reach.County)
 	if err != nil {
 		return err
 	}
-	h, err := a.Q.CreditHistory(r.Context(), id, since, cycles)
+	h, err := a.Q.CreditHistoryBefore(r.Context(), id, since, cycles, before)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -203,11 +204,55 @@ func (a *ProjectArea) enrollment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v, err := a.Q.Enrollment(r.Context(), ActorOf(r), id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return a.formerEnrollment(w, r, id, err)
+	}
 	if err != nil {
 		return err
 	}
 	w.Header().Set("ETag", fmt.Sprintf("%q", fmt.Sprint(v.Revision)))
 	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// formerEnrollmentView is the enrollment as a county the teacher left
+// keeps it: as it stood when the teacher left (AsOf), read-only.
+type formerEnrollmentView struct {
+	projections.EnrollmentView
+	AsOf     time.Time `json:"as_of"`
+	ReadOnly bool      `json:"read_only"`
+}
+
+// formerEnrollment answers a county the teacher left (commands.
+// FormerEnrollment) with the enrollment as it stood then; anyone else
+// gets the read model's not-found.
+func (a *ProjectArea) formerEnrollment(w http.ResponseWriter, r *http.Request, id uuid.UUID, notFound error) error {
+	e, spell, err := a.Cmd.FormerEnrollment(r.Context(), ActorOf(r), id)
+	if err != nil {
+		return notFound
+	}
+	v, err := a.Q.Enrollment(r.Context(), access.Actor{Role: access.RoleSystem}, id)
+	if err != nil {
+		return err
+	}
+	v.Revision, v.County = e.Version(), e.NominatedCounty()
+	v.Stage, v.StageLabel, v.Status, v.Reason = string(e.Stage()), e.Stage().Label(), string(e.Status()), e.Reason()
+	v.Steps = e.Steps()
+	if _, ok := e.Scores(); !ok {
+		v.Offline, v.Online, v.Total, v.Passed = nil, nil, nil, nil
+	}
+	if g, ok := e.Credits(); ok {
+		v.HoursGranted, v.CreditsGranted = g.Hours, g.Credits
+	} else {
+		v.HoursGranted, v.CreditsGranted = 0, 0
+	}
+	if c, ok := e.Certificate(); ok {
+		v.CertNumber = &c.Number
+	} else {
+		v.CertNumber = nil
+	}
+	v.CanEnterRemote, v.CanPrintCert = false, false
+	writeJSON(w, http.StatusOK, formerEnrollmentView{EnrollmentView: v, AsOf: spell.Until.UTC(), ReadOnly: true})
 	return nil
 }
 

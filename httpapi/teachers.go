@@ -31,7 +31,9 @@ func (a *TeacherArea) Routes(s *Server, r chi.Router) {
 	r.Post("/teachers/{id}/transfers/{tid}/accept", s.H(a.acceptTransfer))
 	r.Post("/teachers/{id}/transfers/{tid}/reject", s.H(a.closeTransfer("reject")))
 	r.Post("/teachers/{id}/transfers/{tid}/cancel", s.H(a.closeTransfer("cancel")))
+	r.Post("/teachers/{id}/transfers/{tid}/confirm-out", s.H(a.closeTransfer("confirm-out")))
 	r.Post("/teachers/{id}/password-reset", s.H(a.resetPassword))
+	r.Post("/teachers/{id}/erasure", s.H(a.eraseTeacher))
 	r.Post("/teachers/{id}/unit-change", s.H(a.changeUnit))
 	r.Post("/me/contact-codes", s.H(a.contactCode))
 }
@@ -302,9 +304,12 @@ func (a *TeacherArea) closeTransfer(verb string) handler {
 			return err
 		}
 		var res commands.Result
-		if verb == "reject" {
+		switch verb {
+		case "reject":
 			res, err = a.Cmd.RejectTransfer(r.Context(), ActorOf(r), id, tid, req.Reason)
-		} else {
+		case "confirm-out": // the province admin confirms a transfer out of the province
+			res, err = a.Cmd.ConfirmTransferOut(r.Context(), ActorOf(r), id, tid)
+		default:
 			res, err = a.Cmd.CancelTransfer(r.Context(), ActorOf(r), id, tid, req.Reason)
 		}
 		if err != nil {

@@ -102,11 +102,22 @@ type CreditHistory struct {
 // CreditHistory returns the entries of training years >= since (revoked
 // ones included, marked), totals per year and per given cycle.
 func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, since int, cycles []registration.Cycle) (CreditHistory, error) {
+	return q.CreditHistoryBefore(ctx, teacherID, since, cycles, time.Time{})
+}
+
+// CreditHistoryBefore is CreditHistory limited to the entries granted
+// before before (zero: all): what a county the teacher left still reads.
+func (q *CreditQueries) CreditHistoryBefore(ctx context.Context, teacherID uuid.UUID, since int, cycles []registration.Cycle, before time.Time) (CreditHistory, error) {
 	out := CreditHistory{TeacherID: teacherID, Since: since, Entries: []CreditEntry{}, Years: []YearTotal{}, Cycles: []CycleTotal{}}
+	var cut *time.Time
+	if !before.IsZero() {
+		cut = &before
+	}
 	rows, err := q.pool.Query(ctx, `SELECT entry_id, key, year, completed_on, level, category, hours, credits, title,
 			source_kind, source_system, external_id, source_id, cause_event_id, granted_at, granted_by, revoked, revoke_reason, revoked_at,
 			held, duplicate, duplicate_of, duplicate_reason, revoked_by, revoked_by_role
-		FROM credit_entries WHERE teacher_id = $1 AND year >= $2 ORDER BY completed_on, granted_at, entry_id`, teacherID, since)
+		FROM credit_entries WHERE teacher_id = $1 AND year >= $2 AND ($3::timestamptz IS NULL OR granted_at < $3)
+		ORDER BY completed_on, granted_at, entry_id`, teacherID, since, cut)
 	if err != nil {
 		return out, fmt.Errorf("credit history: %w", err)
 	}
@@ -124,6 +135,11 @@ func (q *CreditQueries) CreditHistory(ctx context.Context, teacherID uuid.UUID, 
 		}
 		if e.RevokedByRole != "" {
 			e.RevokedByLabel = access.Role(e.RevokedByRole).Label()
+		}
+		if cut != nil && e.Revoked && e.RevokedAt != nil && !e.RevokedAt.Before(*cut) {
+			// As it stood then: the revocation came later.
+			e.Revoked, e.RevokeReason, e.RevokedAt = false, "", nil
+			e.RevokedBy, e.RevokedByRole, e.RevokedByLabel = "", "", ""
 		}
 		e.CompletedOn = completed.Format(time.DateOnly)
 		e.LevelLabel = credit.Level(e.Level).Label()

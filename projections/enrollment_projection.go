@@ -250,6 +250,11 @@ func applyEnrollmentTeacher(ctx context.Context, tx pgx.Tx, id uuid.UUID, env ev
 			return upd("unit_name = $3", e.NewLabel)
 		}
 	case *teacher.TransferAccepted:
+		// Jurisdiction over the enrollments follows the teacher
+		// (commands.FollowTeacher): lists and queues move with her.
+		if _, err := tx.Exec(ctx, `UPDATE enrollments SET county = $2 WHERE teacher_id = $1`, id, e.ToCounty); err != nil {
+			return err
+		}
 		return upd("county = $3, unit_name = $4", e.ToCounty, e.ToUnitName)
 	}
 	return upd("")

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hbte/record/domain/event"
+	"github.com/hbte/record/domain/region"
 	"github.com/hbte/record/domain/teacher"
 )
 
@@ -125,6 +126,8 @@ func (st *queueTeacher) apply(ctx context.Context, tx pgx.Tx, env event.Envelope
 		_, err = tx.Exec(ctx, `DELETE FROM pending_transfers WHERE transfer_id = $1`, e.TransferID)
 	case *teacher.TransferCancelled:
 		_, err = tx.Exec(ctx, `DELETE FROM pending_transfers WHERE transfer_id = $1`, e.TransferID)
+	case *teacher.TransferredOut:
+		_, err = tx.Exec(ctx, `DELETE FROM pending_transfers WHERE transfer_id = $1`, e.TransferID)
 	}
 	return err
 }
@@ -205,6 +208,9 @@ type PendingTransfer struct {
 	StartedByName  string    `json:"started_by_name"`
 	Outgoing       bool      `json:"outgoing"`
 	Incoming       bool      `json:"incoming"`
+	// OutOfProvince: the transfer leaves Hebei; the province admin
+	// confirms or rejects it (Incoming is true for the province then).
+	OutOfProvince bool `json:"out_of_province"`
 }
 
 // PendingTransfers lists open transfers leaving or entering jurisdiction
@@ -217,10 +223,12 @@ func (q *TeacherQueries) PendingTransfers(ctx context.Context, jurisdiction stri
 	rows, err := q.pool.Query(ctx, `
 		SELECT transfer_id, teacher_id, teacher_name, from_county, from_unit_id, from_unit_name, to_county,
 		       to_unit_id, to_unit_name, reason, started_at, started_by, started_by_name,
-		       from_county >= $1 AND from_county < $2, to_county >= $1 AND to_county < $2
+		       from_county >= $1 AND from_county < $2,
+		       (to_county >= $1 AND to_county < $2) OR (NOT starts_with(to_county, $3) AND $4),
+		       NOT starts_with(to_county, $3)
 		FROM pending_transfers
 		WHERE (from_county >= $1 AND from_county < $2) OR (to_county >= $1 AND to_county < $2)
-		ORDER BY started_at, transfer_id`, lo, hi)
+		ORDER BY started_at, transfer_id`, lo, hi, region.HebeiCode, provinceWide(jurisdiction))
 	if err != nil {
 		return nil, fmt.Errorf("pending transfers: %w", err)
 	}
@@ -230,7 +238,7 @@ func (q *TeacherQueries) PendingTransfers(ctx context.Context, jurisdiction stri
 		var t PendingTransfer
 		if err := rows.Scan(&t.TransferID, &t.TeacherID, &t.TeacherName, &t.FromCounty, &t.FromUnitID,
 			&t.FromUnitName, &t.ToCounty, &t.ToUnitID, &t.ToUnitName, &t.Reason, &t.StartedAt, &t.StartedBy,
-			&t.StartedByName, &t.Outgoing, &t.Incoming); err != nil {
+			&t.StartedByName, &t.Outgoing, &t.Incoming, &t.OutOfProvince); err != nil {
 			return nil, fmt.Errorf("pending transfers: %w", err)
 		}
 		t.FromCountyName, t.ToCountyName = regionName(t.FromCounty), regionName(t.ToCounty)
@@ -241,4 +249,10 @@ func (q *TeacherQueries) PendingTransfers(ctx context.Context, jurisdiction stri
 		return nil, fmt.Errorf("pending transfers: %w", err)
 	}
 	return out, nil
+}
+
+// provinceWide reports a jurisdiction covering the whole province (or
+// everything): the province admin decides transfers out of it.
+func provinceWide(jurisdiction string) bool {
+	return jurisdiction == "" || jurisdiction == region.HebeiCode
 }

@@ -103,6 +103,8 @@ func profileChange(ev event.Event) ([]string, []any, error) {
 			[]any{e.ToCity, e.ToCounty, unitID, e.ToUnitName}, nil
 	case *teacher.TransferRejected, *teacher.TransferCancelled:
 		return []string{"open_transfer_id = NULL"}, nil, nil
+	case *teacher.TransferredOut:
+		return []string{"open_transfer_id = NULL", "transferred_out_to = $4"}, []any{e.ToCounty}, nil
 	}
 	return nil, nil, nil
 }
@@ -156,8 +158,12 @@ type TeacherProfile struct {
 	CertificateOverride string     `json:"certificate_override,omitempty"`
 	OpenCorrections     int        `json:"open_corrections"`
 	OpenTransferID      *uuid.UUID `json:"open_transfer_id,omitempty"`
-	RegisteredAt        time.Time  `json:"registered_at"`
-	UpdatedAt           time.Time  `json:"updated_at"`
+	// TransferredOutTo is the county outside Hebei the teacher left for
+	// (the record is read-only); StatusLabel says 已调出本省 then.
+	TransferredOutTo string    `json:"transferred_out_to,omitempty"`
+	StatusLabel      string    `json:"status_label,omitempty"`
+	RegisteredAt     time.Time `json:"registered_at"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
 
 // MaskedCopy hides the ID number and mobile, for lists, exports and roles
@@ -182,7 +188,7 @@ var profileSelect = func() string {
 	return `SELECT p.teacher_id, p.revision, coalesce(u.name, p.unit_name),
 		coalesce(u.area_code, ''), coalesce(u.area_label, ''),
 		coalesce(u.category_code, ''), coalesce(u.category_label, ''),
-		p.certificate_override, p.open_corrections, p.open_transfer_id, p.registered_at, p.updated_at, ` +
+		p.certificate_override, p.open_corrections, p.open_transfer_id, p.transferred_out_to, p.registered_at, p.updated_at, ` +
 		strings.Join(cols, ", ") + `
 		FROM teacher_profiles p LEFT JOIN units u ON u.unit_id = p.unit_id`
 }()
@@ -192,7 +198,7 @@ func scanProfile(row pgx.Row) (TeacherProfile, error) {
 	var rev int64
 	dest := []any{&tp.TeacherID, &rev, &tp.UnitName, &tp.SchoolArea, &tp.SchoolAreaLabel,
 		&tp.SchoolCategory, &tp.SchoolCategoryLabel, &tp.CertificateOverride, &tp.OpenCorrections,
-		&tp.OpenTransferID, &tp.RegisteredAt, &tp.UpdatedAt}
+		&tp.OpenTransferID, &tp.TransferredOutTo, &tp.RegisteredAt, &tp.UpdatedAt}
 	for _, f := range profileColumns {
 		ptr := profileField(&tp.Profile, f)
 		if ptr == nil {
@@ -207,6 +213,9 @@ func scanProfile(row pgx.Row) (TeacherProfile, error) {
 	tp.RegisteredAt, tp.UpdatedAt = tp.RegisteredAt.UTC(), tp.UpdatedAt.UTC()
 	tp.CityName = regionName(tp.Profile.City)
 	tp.CountyName = regionName(tp.Profile.County)
+	if tp.TransferredOutTo != "" {
+		tp.StatusLabel = teacher.TransferredOutLabel
+	}
 	return tp, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/ident"
+	"github.com/hbte/record/domain/teacher"
 )
 
 // RosterFilter selects teachers. Every set field narrows the result.
@@ -64,7 +65,11 @@ type RosterRow struct {
 	Mobile            string    `json:"mobile"`
 	OpenCorrections   int       `json:"open_corrections"`
 	OpenTransfer      bool      `json:"open_transfer"`
-	UpdatedAt         time.Time `json:"updated_at"`
+	// TransferredOut: the teacher left the province; the record is
+	// read-only and StatusLabel says 已调出本省.
+	TransferredOut bool      `json:"transferred_out"`
+	StatusLabel    string    `json:"status_label,omitempty"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 // MaskedCopy hides the ID number and mobile.
@@ -175,7 +180,7 @@ func (q *TeacherQueries) roster(ctx context.Context, f RosterFilter, byCounty bo
 		SELECT p.teacher_id, p.revision, p.name, p.gender, p.birth_date, p.id_type, p.id_number,
 		       p.city, p.county, coalesce(p.unit_id::text, ''), coalesce(u.name, p.unit_name),
 		       p.main_stage, p.main_subject, p.professional_title, p.mobile,
-		       p.open_corrections, p.open_transfer_id IS NOT NULL, p.updated_at
+		       p.open_corrections, p.open_transfer_id IS NOT NULL, p.transferred_out_to <> '', p.updated_at
 		FROM k JOIN teacher_profiles p ON p.teacher_id = k.teacher_id
 		LEFT JOIN units u ON u.unit_id = p.unit_id
 		ORDER BY `+args.order, args.keys...)
@@ -189,8 +194,11 @@ func (q *TeacherQueries) roster(ctx context.Context, f RosterFilter, byCounty bo
 		var rev int64
 		if err := rows.Scan(&r.TeacherID, &rev, &r.Name, &r.Gender, &r.BirthDate, &r.IDType, &r.IDNumber,
 			&r.City, &r.County, &r.UnitID, &r.UnitName, &r.MainStage, &r.MainSubject, &r.ProfessionalTitle,
-			&r.Mobile, &r.OpenCorrections, &r.OpenTransfer, &r.UpdatedAt); err != nil {
+			&r.Mobile, &r.OpenCorrections, &r.OpenTransfer, &r.TransferredOut, &r.UpdatedAt); err != nil {
 			return RosterPage{}, fmt.Errorf("roster: %w", err)
+		}
+		if r.TransferredOut {
+			r.StatusLabel = teacher.TransferredOutLabel
 		}
 		r.Revision = uint64(rev)
 		r.UpdatedAt = r.UpdatedAt.UTC()

@@ -50,6 +50,15 @@
 //   - Every refusal names its reason for the user (domain.StateError with
 //     the stage and, after a rejection or withdrawal, its reason).
 //
+//   - Jurisdiction follows the teacher: the county in Nominated is the
+//     nominating county; the county whose admins withdraw, and the city
+//     that reviews, is the teacher's current county (FollowTeacher, set by
+//     the command layer from the teacher's stream). After a transfer the
+//     county the teacher left reads an enrollment it nominated while the
+//     teacher was its own, as it stood when she left (LoadUntil), and
+//     nothing else. A teacher transferred out of the province freezes every
+//     step (409 已调出本省).
+//
 //   - A revoked certificate is remembered (Revoked), so verifying it with
 //     its right code says when and why it was revoked.
 //

@@ -115,23 +115,26 @@ type Certificate struct {
 type Enrollment struct {
 	event.Root
 
-	id         uuid.UUID
-	projectID  uuid.UUID
-	teacherID  uuid.UUID
-	county     string
-	owner      string
-	cityReview bool
-	attempt    int
-	stage      Stage
-	reason     string // of the last rejection or withdrawal
-	assignment Assignment
-	notice     *Notice
-	progress   Progress
-	scores     *Scores
-	granted    *CreditsGranted
-	cert       *Certificate
-	revoked    []RevokedCertificate
-	steps      []Step
+	id        uuid.UUID
+	projectID uuid.UUID
+	teacherID uuid.UUID
+	county    string // jurisdiction: the teacher's current county (FollowTeacher)
+	owner     string
+
+	nominatedBy string
+	nominatedAt time.Time
+	cityReview  bool
+	attempt     int
+	stage       Stage
+	reason      string // of the last rejection or withdrawal
+	assignment  Assignment
+	notice      *Notice
+	progress    Progress
+	scores      *Scores
+	granted     *CreditsGranted
+	cert        *Certificate
+	revoked     []RevokedCertificate
+	steps       []Step
 }
 
 // RevokedCertificate is a certificate that was issued and later revoked
@@ -704,6 +707,7 @@ func (e *Enrollment) Apply(ev event.Event) {
 	switch ev := ev.(type) {
 	case *Nominated:
 		e.id, e.projectID, e.teacherID, e.county = ev.EnrollmentID, ev.ProjectID, ev.TeacherID, ev.County
+		e.nominatedBy, e.nominatedAt = ev.County, ev.At
 		e.owner, e.cityReview, e.attempt = ev.ProjectOwner, ev.CityReview, ev.Attempt
 		e.stage, e.reason = StageNominated, ""
 		e.assignment, e.notice = Assignment{}, nil

@@ -59,6 +59,10 @@ func Describe(env event.Envelope) string {
 		return fmt.Sprintf("%s 拒绝接收异动", who) + reasonText(e.Reason)
 	case *TransferCancelled:
 		return fmt.Sprintf("%s 撤销了异动", who) + reasonText(e.Reason)
+	case *TransferredOut:
+		return fmt.Sprintf("%s 确认调出本省：调往 %s，档案转为只读", who, regionName(e.ToCounty))
+	case *Erased:
+		return fmt.Sprintf("%s 删除了该教师的个人信息（档案只读），法律依据：%s", who, e.Reason)
 	}
 	return fmt.Sprintf("%s %s", who, env.Type)
 }
@@ -106,6 +110,8 @@ func payloadRole(e event.Event) access.Role {
 	case *TransferRejected:
 		return e.ActorRole
 	case *TransferCancelled:
+		return e.ActorRole
+	case *TransferredOut:
 		return e.ActorRole
 	}
 	return ""

@@ -113,7 +113,7 @@ func TestFieldLabels(t *testing.T) {
 func TestRegisterEvents(t *testing.T) {
 	r := event.NewRegistry()
 	teacher.RegisterEvents(r)
-	if got := len(r.Names()); got != 11 {
+	if got := len(r.Names()); got != 13 { // 11 + transferred_out + erased
 		t.Errorf("%d event types registered: %v", got, r.Names())
 	}
 	if !r.Known("teacher.key_field_corrected") {

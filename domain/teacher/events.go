@@ -21,6 +21,7 @@ const (
 	TypeTransferAccepted    = "teacher.transfer_accepted"
 	TypeTransferRejected    = "teacher.transfer_rejected"
 	TypeTransferCancelled   = "teacher.transfer_cancelled"
+	TypeTransferredOut      = "teacher.transferred_out"
 )
 
 // StreamName is the event stream of one teacher.
@@ -39,6 +40,8 @@ func RegisterEvents(r *event.Registry) {
 	r.Register(func() event.Event { return &TransferAccepted{} })
 	r.Register(func() event.Event { return &TransferRejected{} })
 	r.Register(func() event.Event { return &TransferCancelled{} })
+	r.Register(func() event.Event { return &TransferredOut{} })
+	r.Register(func() event.Event { return &Erased{} })
 }
 
 // Registered: a county admin entered the teacher. Profile holds every field,

@@ -31,6 +31,8 @@ type Teacher struct {
 	legacyCert  bool
 	corrections []*Correction
 	transfers   []*Transfer
+	// erased: the personal data was erased (erasure.go); read-only.
+	erased bool
 }
 
 // UnitRef is what the teacher needs to know of a unit; the command handler
@@ -462,6 +464,8 @@ func (t *Teacher) ChangeUnit(actor access.Actor, unit UnitRef, reason string, no
 // Apply changes the state from one event; it never fails.
 func (t *Teacher) Apply(e event.Event) {
 	switch e := e.(type) {
+	case *Erased:
+		t.erased = true
 	case *Registered:
 		t.registered = true
 		t.profile = e.Profile
@@ -511,6 +515,10 @@ func (t *Teacher) Apply(e event.Event) {
 	case *TransferRejected:
 		if tr := t.transfer(e.TransferID); tr != nil {
 			tr.Status, tr.DecidedBy, tr.Comment = TransferStatusRejected, e.ActorID, e.Reason
+		}
+	case *TransferredOut:
+		if tr := t.transfer(e.TransferID); tr != nil {
+			tr.Status, tr.DecidedBy = TransferStatusTransferredOut, e.ActorID
 		}
 	case *TransferCancelled:
 		if tr := t.transfer(e.TransferID); tr != nil {

@@ -20,6 +20,9 @@ const (
 	TransferStatusAccepted  TransferStatus = "accepted"
 	TransferStatusRejected  TransferStatus = "rejected"
 	TransferStatusCancelled TransferStatus = "cancelled"
+	// TransferStatusTransferredOut: a transfer out of the province that the
+	// province admin confirmed; the record is read-only from then on.
+	TransferStatusTransferredOut TransferStatus = "transferred_out"
 )
 
 // Label is the Chinese status shown to users.
@@ -33,6 +36,8 @@ func (s TransferStatus) Label() string {
 		return "已拒绝"
 	case TransferStatusCancelled:
 		return "已撤销"
+	case TransferStatusTransferredOut:
+		return TransferredOutLabel
 	}
 	return string(s)
 }
@@ -50,6 +55,50 @@ type Transfer struct {
 	StartedBy  uuid.UUID
 	DecidedBy  uuid.UUID
 	Comment    string // rejection or cancellation reason
+}
+
+// OutOfProvince reports a transfer to a county outside Hebei: the province
+// admin confirms it (ConfirmTransferOut) instead of a receiving county.
+func (tr Transfer) OutOfProvince() bool { return OutOfProvince(tr.ToCounty) }
+
+// OutOfProvince reports whether county lies outside Hebei (its code does not
+// start with region.HebeiCode).
+func OutOfProvince(county string) bool { return !strings.HasPrefix(county, region.HebeiCode) }
+
+// TransferredOutLabel is what the roster, the profile and every refusal show
+// for a record transferred out of the province.
+const TransferredOutLabel = "已调出本省"
+
+// ErrTransferredOut: the teacher left the province; the record is kept
+// read-only and every command on it is refused with this reason.
+var ErrTransferredOut = domain.Refusal("the teacher was transferred out of the province; the record is read-only",
+	TransferredOutLabel+"，档案仅供查阅，不能再办理任何业务")
+
+// ErrTransferOutNeedsProvinceAdmin: a transfer out of the province is
+// confirmed or rejected by the province admin.
+var ErrTransferOutNeedsProvinceAdmin = fmt.Errorf("%w: only the province admin may confirm or reject a transfer out of the province", access.ErrForbidden)
+
+// TransferredOut reports a record transferred out of the province.
+func (t *Teacher) TransferredOut() bool {
+	for _, tr := range t.transfers {
+		if tr.Status == TransferStatusTransferredOut {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadOnly refuses any change to a record transferred out of the province.
+// Callers check permission first: it is the state, not the permission.
+func (t *Teacher) ReadOnly() error {
+	if t.TransferredOut() {
+		return ErrTransferredOut
+	}
+	return nil
+}
+
+func isProvinceAdmin(a access.Actor) bool {
+	return a.Role == access.RoleProvinceAdmin && a.Covers(region.HebeiCode)
 }
 
 // Transfers lists every transfer in order (copies).
@@ -105,6 +154,12 @@ func (t *Teacher) StartTransfer(id uuid.UUID, toCounty string, toUnit *UnitRef, 
 	if toCounty == t.profile.County {
 		return domain.Invalid("to_county", "调入区县与当前区县相同，区县内调动请更换单位")
 	}
+	if err := t.ReadOnly(); err != nil {
+		return err
+	}
+	if toUnit != nil && OutOfProvince(toCounty) {
+		return domain.Invalid(FieldUnit, "调出本省的异动不填写调入单位")
+	}
 	e := &TransferStarted{
 		TeacherID: t.id, TransferID: id, FromCounty: t.profile.County,
 		FromUnitID: t.profile.UnitID, FromUnitName: t.unitName, ToCounty: toCounty,
@@ -135,6 +190,9 @@ func (t *Teacher) AcceptTransfer(id uuid.UUID, unit UnitRef, actor access.Actor,
 	if err != nil {
 		return err
 	}
+	if tr.OutOfProvince() {
+		return ErrTransferOutOfProvince
+	}
 	if unit.ID == uuid.Nil && tr.ToUnitID != "" {
 		unit = UnitRef{ID: uuid.MustParse(tr.ToUnitID), Name: tr.ToUnitName, County: tr.ToCounty}
 	}
@@ -152,7 +210,47 @@ func (t *Teacher) AcceptTransfer(id uuid.UUID, unit UnitRef, actor access.Actor,
 	return nil
 }
 
-// RejectTransfer refuses the teacher: an admin of the receiving county.
+// ErrTransferOutOfProvince: nobody accepts a transfer out of the province;
+// the province admin confirms it.
+var ErrTransferOutOfProvince = domain.Refusal("a transfer out of the province is confirmed, not accepted",
+	"调出本省的异动由省级管理员确认，无需接收")
+
+// ConfirmTransferOut closes a transfer out of the province: the province
+// admin confirms that the teacher left. The record stays where it is (the
+// last Hebei county keeps it), read-only and marked 已调出本省; nothing
+// is open any more.
+func (t *Teacher) ConfirmTransferOut(id uuid.UUID, actor access.Actor, now time.Time) error {
+	// Permission first: only the province admin confirms, whatever the
+	// transfer.
+	if !isProvinceAdmin(actor) {
+		return ErrTransferOutNeedsProvinceAdmin
+	}
+	if !t.registered {
+		return ErrNotRegistered
+	}
+	tr := t.transfer(id)
+	if tr == nil {
+		return ErrTransferNotFound
+	}
+	if !tr.OutOfProvince() {
+		return ErrNotOutOfProvince
+	}
+	if tr.Status != TransferStatusOpen {
+		return ErrNoOpenTransfer
+	}
+	t.Record(t, &TransferredOut{
+		TeacherID: t.id, TransferID: id, FromCounty: tr.FromCounty, FromUnitID: tr.FromUnitID,
+		ToCounty: tr.ToCounty, ActorID: actor.UserID, ActorRole: actor.Role,
+	})
+	return nil
+}
+
+// ErrNotOutOfProvince: only a transfer out of the province is confirmed by
+// the province; one inside it is accepted by the receiving county.
+var ErrNotOutOfProvince = domain.Refusal("the transfer stays inside the province", "省内异动由调入区县接收")
+
+// RejectTransfer refuses the teacher: an admin of the receiving county, or
+// the province admin for a transfer out of the province.
 func (t *Teacher) RejectTransfer(id uuid.UUID, actor access.Actor, reason string, now time.Time) error {
 	if _, err := t.openForDecision(id, actor); err != nil {
 		return err
@@ -200,7 +298,10 @@ func (t *Teacher) openForDecision(id uuid.UUID, actor access.Actor) (*Transfer, 
 	if tr == nil {
 		return nil, ErrTransferNotFound
 	}
-	if !isCountyAdminOf(actor, tr.ToCounty) {
+	switch {
+	case tr.OutOfProvince() && !isProvinceAdmin(actor):
+		return nil, ErrTransferOutNeedsProvinceAdmin
+	case !tr.OutOfProvince() && !isCountyAdminOf(actor, tr.ToCounty):
 		return nil, ErrTransferNeedsReceivingAdmin
 	}
 	if tr.Status != TransferStatusOpen {
