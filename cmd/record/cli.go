@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/hbte/record/httpapi"
@@ -32,6 +33,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	copyTo := fs.String("to", "", "copy-events: the EventStoreDB to copy to (esdb://…)")
 	noRebuild := fs.Bool("no-rebuild", false, "copy-events: copy and verify only")
 	projection := fs.String("projection", "", "rebuild: one projection (all when empty)")
+	cpuProfile := fs.String("cpuprofile", "", "rebuild: write a CPU profile (pprof) of the rebuild to this file")
 	sign := fs.Bool("sign", false, "verify: sign a digest of the tree first")
 	digestFiles := fs.String("digests", "", "verify: comma-separated files of exported digests to check as well")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -76,6 +78,17 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case "demo":
 		return svc.LoadDemo(ctx, out)
 	case "rebuild":
+		if *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer pprof.StopCPUProfile()
+		}
 		return svc.Rebuild(ctx, *projection, out)
 	case "verify":
 		var files []string
