@@ -24,6 +24,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // MasterKeyFile is the master key set's file name in DATA_DIR.
@@ -45,8 +46,23 @@ type masterKey struct {
 type KeyRing struct {
 	Dir string
 
-	mu   sync.Mutex
-	keys []masterKey
+	mu    sync.Mutex
+	keys  []masterKey
+	stamp fileStamp // of the file as last read
+}
+
+// fileStamp tells a rewritten key file from the one read.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+func stampOf(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{mod: fi.ModTime(), size: fi.Size()}
 }
 
 func keyID(raw []byte) string {
@@ -141,15 +157,17 @@ func (k *KeyRing) load() error {
 	if err != nil {
 		return fmt.Errorf("master key: %w", err)
 	}
-	k.keys = keys
+	k.keys, k.stamp = keys, stampOf(path)
 	return nil
 }
 
-// current is the key that wraps new data keys.
+// current is the key that wraps new data keys: the file's first. The file
+// is read again when it changed (a rotation by another process), so new
+// data keys are wrapped by the new key from then on.
 func (k *KeyRing) current() (masterKey, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.keys == nil {
+	if k.keys == nil || stampOf(filepath.Join(k.Dir, MasterKeyFile)) != k.stamp {
 		if err := k.load(); err != nil {
 			return masterKey{}, err
 		}
@@ -206,6 +224,27 @@ func (k *KeyRing) addKey() (string, error) {
 		return "", err
 	}
 	return keyID(raw), nil
+}
+
+// startRotation returns the rotation's target key (the file's first) and
+// the keys it retires. A file of one key gets a new first key; a file of
+// several is an interrupted rotation, resumed without a new key.
+func (k *KeyRing) startRotation() (target masterKey, old []masterKey, resumed bool, err error) {
+	k.mu.Lock()
+	if err := k.load(); err != nil {
+		k.mu.Unlock()
+		return masterKey{}, nil, false, err
+	}
+	resumed = len(k.keys) > 1
+	k.mu.Unlock()
+	if !resumed {
+		if _, err := k.addKey(); err != nil {
+			return masterKey{}, nil, false, err
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.keys[0], append([]masterKey(nil), k.keys[1:]...), resumed, nil
 }
 
 // dropOthers keeps only the key id in the file.

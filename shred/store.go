@@ -154,6 +154,11 @@ func (k *Keys) unwrapRaw(subject uuid.UUID, masterID string, wrapped []byte) ([]
 	if err != nil {
 		return nil, err
 	}
+	return unwrapWith(m, subject, wrapped)
+}
+
+func unwrapWith(m masterKey, subject uuid.UUID, wrapped []byte) ([]byte, error) {
+	masterID := m.id
 	ns := m.aead.NonceSize()
 	if len(wrapped) < ns {
 		return nil, fmt.Errorf("data key of %s: wrapped key too short", subject)
@@ -226,28 +231,126 @@ func (k *Keys) Forget(subject uuid.UUID) {
 	k.mu.Unlock()
 }
 
-// Rotate makes a new master key, rewraps every data key with it in one
-// transaction, and then removes the previous master keys from the file.
-// Other instances read the new file when they meet its key id. It returns
-// the new key id and how many data keys were rewrapped.
-func (k *Keys) Rotate(ctx context.Context) (string, int, error) {
-	id, err := k.ring.addKey()
-	if err != nil {
-		return "", 0, err
+// RotateBatch is how many data keys one transaction of a rotation
+// rewraps: short transactions, so the rotation never holds back the
+// PostgreSQL event store's feed (docs/ARCHITECTURE.md, operational notes).
+const RotateBatch = 1000
+
+// RotateOptions tune Rotate; the zero value rewraps RotateBatch keys per
+// transaction.
+type RotateOptions struct {
+	Batch int
+	// Progress, when set, is told after each committed transaction how
+	// many keys the rotation has rewrapped so far.
+	Progress func(rewrapped int)
+}
+
+// Rotation is what Rotate did.
+type Rotation struct {
+	KeyID     string   // the new current master key
+	Resumed   bool     // an interrupted rotation was finished
+	Rewrapped int      // data keys rewrapped by this run
+	Dropped   []string // master key ids removed from the file
+}
+
+// Rotate moves every data key to a new master key, resumably:
+//
+//  1. A new key is put first in the file; the old ones stay, so every
+//     instance still unwraps every data key (instances wrap new data keys
+//     with the file's first key as soon as they see the file change). A
+//     file already holding several keys is an interrupted rotation: its
+//     first key is the target and no key is added.
+//  2. Every data key wrapped by another key is rewrapped, RotateBatch per
+//     transaction (a run interrupted here is resumed by the next one).
+//  3. Only when no data key is wrapped by another key are the old keys
+//     removed from the file; a data key made meanwhile by an instance that
+//     had not yet seen the new file is rewrapped with the old key still in
+//     this process's memory.
+//
+// Destroyed keys (erasures) have nothing to rewrap and stay destroyed.
+func (k *Keys) Rotate(ctx context.Context, opt RotateOptions) (Rotation, error) {
+	if opt.Batch <= 0 {
+		opt.Batch = RotateBatch
 	}
-	m, err := k.ring.byID(id)
+	target, old, resumed, err := k.ring.startRotation()
 	if err != nil {
-		return "", 0, err
+		return Rotation{}, err
 	}
+	out := Rotation{KeyID: target.id, Resumed: resumed}
+	held := map[string]masterKey{}
+	for _, m := range old {
+		held[m.id] = m
+	}
+	pass := func() (int, error) {
+		n, err := k.rewrap(ctx, target, held, opt, out.Rewrapped)
+		out.Rewrapped += n
+		return n, err
+	}
+	for {
+		if _, err := pass(); err != nil {
+			return out, err
+		}
+		// A pass sees every key made before it began; one more, empty,
+		// proves none was made with an old key meanwhile.
+		n, err := pass()
+		if err != nil {
+			return out, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	for _, m := range old {
+		out.Dropped = append(out.Dropped, m.id)
+	}
+	if err := k.ring.dropOthers(target.id); err != nil {
+		return out, err
+	}
+	// The old keys are still in held: a key wrapped by one after the last
+	// pass is moved now, not lost.
+	if _, err := pass(); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// rewrap moves the data keys not wrapped by target to it, opt.Batch per
+// transaction in the order of their subjects; held unwraps them. It
+// returns how many it moved.
+func (k *Keys) rewrap(ctx context.Context, target masterKey, held map[string]masterKey, opt RotateOptions, before int) (int, error) {
+	done := 0
+	after := uuid.Nil
+	for {
+		n, last, err := k.rewrapBatch(ctx, target, held, after, opt.Batch)
+		if err != nil {
+			return done, fmt.Errorf("rotate personal data master key: %w", err)
+		}
+		done += n
+		if n > 0 && opt.Progress != nil {
+			opt.Progress(before + done)
+		}
+		if last == uuid.Nil {
+			return done, nil
+		}
+		after = last
+	}
+}
+
+// rewrapBatch rewraps up to limit data keys of subjects after after in one
+// transaction; last is the last subject looked at (uuid.Nil at the end).
+func (k *Keys) rewrapBatch(ctx context.Context, target masterKey, held map[string]masterKey, after uuid.UUID, limit int) (int, uuid.UUID, error) {
 	tx, err := k.pool.Begin(ctx)
 	if err != nil {
-		return "", 0, fmt.Errorf("rotate: %w", err)
+		return 0, uuid.Nil, err
 	}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	// FOR UPDATE: an erasure destroying one of these keys waits for this
+	// transaction (and then destroys the rewrapped key), never the reverse.
 	rows, err := tx.Query(ctx, `SELECT subject, master_key_id, wrapped FROM personal_data_keys
-		WHERE wrapped IS NOT NULL AND master_key_id <> $1 FOR UPDATE`, id)
+		WHERE subject > $1 AND wrapped IS NOT NULL AND master_key_id <> $2
+		ORDER BY subject LIMIT $3 FOR UPDATE`, after, target.id, limit)
 	if err != nil {
-		return "", 0, fmt.Errorf("rotate: %w", err)
+		return 0, uuid.Nil, err
 	}
 	type row struct {
 		subject uuid.UUID
@@ -260,34 +363,47 @@ func (k *Keys) Rotate(ctx context.Context) (string, int, error) {
 		var w []byte
 		if err := rows.Scan(&s, &mid, &w); err != nil {
 			rows.Close()
-			return "", 0, fmt.Errorf("rotate: %w", err)
+			return 0, uuid.Nil, err
 		}
-		raw, err := k.unwrapRaw(s, mid, w)
+		m, ok := held[mid]
+		if !ok {
+			if m, err = k.ring.byID(mid); err != nil {
+				rows.Close()
+				return 0, uuid.Nil, err
+			}
+		}
+		raw, err := unwrapWith(m, s, w)
 		if err != nil {
 			rows.Close()
-			return "", 0, fmt.Errorf("rotate: %w", err)
+			return 0, uuid.Nil, err
 		}
-		nw, err := wrap(m, s, raw)
+		nw, err := wrap(target, s, raw)
 		if err != nil {
 			rows.Close()
-			return "", 0, fmt.Errorf("rotate: %w", err)
+			return 0, uuid.Nil, err
 		}
 		out = append(out, row{s, nw})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return "", 0, fmt.Errorf("rotate: %w", err)
+		return 0, uuid.Nil, err
 	}
+	if len(out) == 0 {
+		return 0, uuid.Nil, nil
+	}
+	b := &pgx.Batch{}
 	for _, r := range out {
-		if _, err := tx.Exec(ctx, `UPDATE personal_data_keys SET master_key_id = $2, wrapped = $3 WHERE subject = $1`, r.subject, id, r.wrapped); err != nil {
-			return "", 0, fmt.Errorf("rotate: %w", err)
-		}
+		b.Queue(`UPDATE personal_data_keys SET master_key_id = $2, wrapped = $3 WHERE subject = $1`, r.subject, target.id, r.wrapped)
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return 0, uuid.Nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return "", 0, fmt.Errorf("rotate: %w", err)
+		return 0, uuid.Nil, err
 	}
-	if err := k.ring.dropOthers(id); err != nil {
-		return "", 0, err
+	last := out[len(out)-1].subject
+	if len(out) < limit {
+		last = uuid.Nil
 	}
-	return id, len(out), nil
+	return len(out), last, nil
 }

@@ -98,8 +98,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return svc.Verify(ctx, *sign, files, out)
 	case "rotate-integrity-key":
 		return svc.RotateIntegrityKey(out)
+	case "rotate-personal-key":
+		return svc.RotatePersonalKey(ctx, out)
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, create-admin, demo, rebuild, verify, rotate-integrity-key)", args[0])
+	return fmt.Errorf("unknown command %q (serve, migrate, create-admin, demo, rebuild, verify, rotate-integrity-key, rotate-personal-key)", args[0])
 }
 
 func newLogger(level string) *slog.Logger {

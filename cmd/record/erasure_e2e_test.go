@@ -5,12 +5,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/eventstore"
+	"github.com/hbte/record/shred"
 )
 
 // TestErasureEndToEnd: a province admin erases a teacher's personal data
@@ -40,6 +43,11 @@ func TestErasureEndToEnd(t *testing.T) {
 		county.must(201, "POST", "/api/v1/teachers", map[string]string{"name": name, "id_type": "1", "id_number": idNumber, "unit_id": unit.ID,
 			"work_start": "2012-09", "certificate_type": "3", "certificate_number": "20121301031000123", "mobile": mobile}).json(t, &reg)
 		tid := reg.ID
+		// A colleague who stays: her record must open after the master
+		// key's rotation below.
+		keptName := "上官婉儿"
+		county.must(201, "POST", "/api/v1/teachers", map[string]string{"name": keptName, "id_type": "1", "id_number": demoID("13010219850611234"), "unit_id": unit.ID,
+			"work_start": "2008-09", "certificate_type": "3", "certificate_number": "20081301031000777", "mobile": "13803110010"})
 		county.must(200, "PATCH", "/api/v1/teachers/"+tid, map[string]any{"changes": map[string]string{"email": "ouyang@example.cn"}}, "If-Match", `"0"`)
 		county.must(200, "POST", "/api/v1/teachers/"+tid+"/key-field-corrections",
 			map[string]any{"changes": map[string]string{"name": newName}, "reason": "身份证姓名为" + newName}, "If-Match", `"1"`)
@@ -103,11 +111,48 @@ func TestErasureEndToEnd(t *testing.T) {
 			t.Fatalf("the ID number is still claimed by %s", owner)
 		}
 
-		for _, p := range allProjections(a.svc) {
-			if err := a.svc.Runner.Rebuild(ctx, p.Name()); err != nil {
-				t.Fatalf("rebuild %s: %v", p.Name(), err)
-			}
+		// Rotation of the master key: afterwards the file holds only the
+		// new key, and a process that knows only it opens every event:
+		// the colleague's name, the erased teacher's "已删除".
+		oldKey, err := a.svc.Personal.Keys.Ring().CurrentID()
+		if err != nil {
+			t.Fatal(err)
 		}
+		var rotated strings.Builder
+		if err := a.svc.RotatePersonalKey(ctx, &rotated); err != nil {
+			t.Fatalf("rotate: %v", err)
+		}
+		pem, err := os.ReadFile(filepath.Join(a.svc.Cfg.DataDir, shred.MasterKeyFile))
+		if err != nil || strings.Contains(string(pem), oldKey) || strings.Count(string(pem), "BEGIN") != 1 {
+			t.Fatalf("key file after the rotation (old key %s): %v\n%s\n%s", oldKey, err, pem, rotated.String())
+		}
+		fresh := &shred.Codec{Keys: shred.NewKeys(a.svc.Pool, a.svc.Cfg.DataDir, time.Now)}
+		var opened strings.Builder
+		for from := eventstore.Start; ; {
+			batch, err := a.svc.Store.ReadAll(ctx, from, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(batch) == 0 {
+				break
+			}
+			for _, r := range batch {
+				data, err := fresh.Open(ctx, r.Type, r.Data)
+				if err != nil {
+					t.Fatalf("open %s@%d after the rotation: %v", r.Stream, r.Revision, err)
+				}
+				opened.Write(data)
+			}
+			from = batch[len(batch)-1].Position
+		}
+		if o := opened.String(); !strings.Contains(o, keptName) || strings.Contains(o, name) || strings.Contains(o, shred.Prefix) {
+			t.Errorf("events opened after the rotation: kept name %v, erased name %v, sealed left %v",
+				strings.Contains(o, keptName), strings.Contains(o, name), strings.Contains(o, shred.Prefix))
+		}
+
+		// The live scrub and a rebuild from the sealed events leave every
+		// read-model table the same.
+		assertRebuildIdentical(t, a)
 		check("after a rebuild")
 		var n int
 		if err := a.svc.Pool.QueryRow(ctx, `SELECT count(*) FROM teacher_profiles WHERE teacher_id = $1 AND name = '已删除' AND id_number = '已删除' AND county = '130102'`, tid).Scan(&n); err != nil || n != 1 {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -41,4 +44,28 @@ func erasureProjections(s *Service) []projections.Projection {
 		keys = s.Personal.Keys
 	}
 	return []projections.Projection{commands.NewErasureProcess(s.Handlers, keys)}
+}
+
+// RotatePersonalKey moves every data key to a new master key in DATA_DIR
+// (shred.Keys.Rotate: the old key stays in the file until every data key
+// is rewrapped; an interrupted run is finished by the next).
+func (s *Service) RotatePersonalKey(ctx context.Context, out io.Writer) error {
+	if s.Personal == nil {
+		return errors.New("rotate-personal-key: no DATA_DIR, nothing is sealed")
+	}
+	r, err := s.Personal.Keys.Rotate(ctx, shred.RotateOptions{Progress: func(n int) {
+		if n%100_000 < shred.RotateBatch {
+			fmt.Fprintf(out, "%d data keys rewrapped\n", n)
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	how := "rotated"
+	if r.Resumed {
+		how = "rotation resumed and finished"
+	}
+	fmt.Fprintf(out, "personal data master key %s: current key id %s, %d data keys rewrapped, retired key ids %v removed from %s; restart running instances so none keeps a retired key in memory\n",
+		how, r.KeyID, r.Rewrapped, r.Dropped, shred.MasterKeyFile)
+	return nil
 }
