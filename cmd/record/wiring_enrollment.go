@@ -26,9 +26,11 @@ func enrollmentEvents(r *event.Registry) {
 	institution.RegisterEvents(r)
 }
 
-// enrollmentProjections are the enrollment area's read models.
+// enrollmentProjections are the enrollment area's read models, and the
+// process that withdraws the enrollments of a teacher transferred out of
+// the province.
 func enrollmentProjections(s *Service) []projections.Projection {
-	return []projections.Projection{projections.EnrollmentsProjection{}}
+	return []projections.Projection{projections.EnrollmentsProjection{}, commands.NewTransferOutProcess(s.Handlers)}
 }
 
 // enrollmentAreas are the enrollment area's routes.

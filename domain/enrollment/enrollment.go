@@ -454,6 +454,30 @@ func (e *Enrollment) CancelWithProject(a access.Actor, p *project.Project, at ti
 	return nil
 }
 
+// TransferredOutReason is the reason of the withdrawals that follow a
+// teacher's confirmed transfer out of the province.
+const TransferredOutReason = "已调出本省"
+
+// WithdrawTransferredOut withdraws an open enrollment of a teacher whose
+// transfer out of the province was confirmed (teacher.transferred_out), by
+// the province admin who confirmed it: the teacher no longer trains here,
+// so the seat goes back. It follows from the stored event (the transfer-out
+// process in commands), so no permission is checked again. Open means as in
+// CancelWithProject; a closed enrollment is left as it is and nothing is
+// recorded, so a replay changes nothing.
+func (e *Enrollment) WithdrawTransferredOut(a access.Actor, at time.Time) error {
+	if e.stage == StageNone {
+		return domain.ErrNotFound
+	}
+	switch e.stage {
+	case StageNominated, StageCityApproved, StageApproved, StageNoticePublished, StageReported:
+	default:
+		return nil
+	}
+	e.Record(e, &Withdrawn{Reason: TransferredOutReason, By: byOf(a), At: at})
+	return nil
+}
+
 // PublishNotice records the class notice; publishing again replaces it
 // (a changed date or place) until the teacher reports.
 func (e *Enrollment) PublishNotice(a access.Actor, n Notice, at time.Time) error {
