@@ -10,7 +10,9 @@ import (
 // transfer-out process in the projection runner) and their seats go back to
 // the county, which could not withdraw them by hand on a read-only record.
 // A rebuild replays the process without writing anything.
-func TestTransferOutWithdrawsEnrollments(t *testing.T) { forBackends(t, testTransferOutWithdrawsEnrollments) }
+func TestTransferOutWithdrawsEnrollments(t *testing.T) {
+	forBackends(t, testTransferOutWithdrawsEnrollments)
+}
 
 func testTransferOutWithdrawsEnrollments(t *testing.T, backend string) {
 	p := setupPipeline(t, backend)
