@@ -31,6 +31,7 @@ import (
 	"github.com/hbte/record/httpapi"
 	"github.com/hbte/record/projections"
 	"github.com/hbte/record/web"
+	"github.com/hbte/record/web/samplepages"
 )
 
 //go:embed views
@@ -155,10 +156,9 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/county/credits/bank/{id}/reject", s.rejectBank)
 		r.Get("/county/credits/duplicates", s.duplicates)
 		r.Post("/county/credits/duplicates/{id}/{eid}", s.decideDuplicate)
-		r.Get("/county/credits/audits", s.audits)
-		r.Post("/county/credits/audits", s.drawAudit)
-		r.Get("/county/credits/audits/{id}", s.audit)
-		r.Post("/county/credits/audits/{id}/{eid}", s.reviewAudit)
+		audits := &samplepages.Pages{Deps: s.Deps, Base: "/county/credits/audits", Back: "/county/credits",
+			BackLabel: "返回学分", TeacherHref: "/county/teachers/"}
+		audits.Mount(k, r)
 	})
 }
 
@@ -236,42 +236,13 @@ func readUpload(w http.ResponseWriter, r *http.Request, field string) (upload, e
 	return upload{Name: filepath.Base(hdr.Filename), ContentType: ct, Data: data}, nil
 }
 
-// formState is what a page with several forms needs to show one refused
-// form again: which form, what was typed, the reasons per field.
-type formState struct {
-	Which  string
-	Values map[string][]string
-	Fields map[string]string
-}
-
-// Val is what the user typed into field of form which ("" for another form).
-func (f formState) Val(which, field string) string {
-	if f.Which != which || f.Values == nil {
-		return ""
-	}
-	if v := f.Values[field]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
-
-// Err is the reason next to field of form which.
-func (f formState) Err(which, field string) string {
-	if f.Which != which {
-		return ""
-	}
-	return f.Fields[field]
-}
+// formState is the kit's: which form was refused, what was typed, why.
+type formState = web.FormState
 
 // refused turns a command's error into the state of the refused form, or
 // ok=false for an error that ends the request.
 func refused(r *http.Request, which string, err error) (formState, string, int, bool) {
-	status, msg, fields, ok := web.Refused(err)
-	if !ok {
-		return formState{}, "", status, false
-	}
-	_ = r.ParseForm()
-	return formState{Which: which, Values: r.PostForm, Fields: fields}, msg, status, true
+	return web.RefusedForm(r, which, err)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,42 @@
+package web
+
+import "net/http"
+
+// FormState is what a page with several forms needs to show one refused
+// form again: which form, what was typed, the reasons per field.
+type FormState struct {
+	Which  string
+	Values map[string][]string
+	Fields map[string]string
+}
+
+// Val is what the user typed into field of form which ("" for another form).
+func (f FormState) Val(which, field string) string {
+	if f.Which != which || f.Values == nil {
+		return ""
+	}
+	if v := f.Values[field]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Err is the reason next to field of form which.
+func (f FormState) Err(which, field string) string {
+	if f.Which != which {
+		return ""
+	}
+	return f.Fields[field]
+}
+
+// RefusedForm turns a command's error into the state of the refused form
+// which, the message and the status, or ok=false for an error that ends
+// the request (pass it to Fail).
+func RefusedForm(r *http.Request, which string, err error) (FormState, string, int, bool) {
+	status, msg, fields, ok := Refused(err)
+	if !ok {
+		return FormState{}, "", status, false
+	}
+	_ = r.ParseForm()
+	return FormState{Which: which, Values: r.PostForm, Fields: fields}, msg, status, true
+}
