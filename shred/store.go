@@ -93,10 +93,11 @@ func (k *Keys) get(ctx context.Context, subject uuid.UUID, create bool) (cipher.
 		if !create {
 			return nil, nil
 		}
-		if err := k.create(ctx, subject); err != nil {
-			return nil, err
+		// The new key, or (another writer was first) the stored one.
+		masterID, wrapped, err = k.create(ctx, subject)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = k.pool.QueryRow(ctx, `SELECT master_key_id, wrapped FROM personal_data_keys WHERE subject = $1`, subject).Scan(&masterID, &wrapped)
 		}
-		err = k.pool.QueryRow(ctx, `SELECT master_key_id, wrapped FROM personal_data_keys WHERE subject = $1`, subject).Scan(&masterID, &wrapped)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("data key of %s: %w", subject, err)
@@ -187,26 +188,27 @@ func wrap(m masterKey, subject uuid.UUID, raw []byte) ([]byte, error) {
 }
 
 // create stores a new random 256-bit data key for subject unless one (or
-// its tombstone) exists.
-func (k *Keys) create(ctx context.Context, subject uuid.UUID) error {
+// its tombstone) exists, and returns it as stored: pgx.ErrNoRows when one
+// existed (one round trip for a new subject).
+func (k *Keys) create(ctx context.Context, subject uuid.UUID) (*string, []byte, error) {
 	m, err := k.ring.current()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return fmt.Errorf("data key: %w", err)
+		return nil, nil, fmt.Errorf("data key: %w", err)
 	}
 	wrapped, err := wrap(m, subject, raw)
 	if err != nil {
-		return fmt.Errorf("data key: %w", err)
+		return nil, nil, fmt.Errorf("data key: %w", err)
 	}
-	_, err = k.pool.Exec(ctx, `INSERT INTO personal_data_keys (subject, master_key_id, wrapped, created_at)
-		VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO NOTHING`, subject, m.id, wrapped, k.now().UTC())
-	if err != nil {
-		return fmt.Errorf("data key of %s: %w", subject, err)
-	}
-	return nil
+	var masterID *string
+	var stored []byte
+	err = k.pool.QueryRow(ctx, `INSERT INTO personal_data_keys (subject, master_key_id, wrapped, created_at)
+		VALUES ($1, $2, $3, $4) ON CONFLICT (subject) DO NOTHING RETURNING master_key_id, wrapped`,
+		subject, m.id, wrapped, k.now().UTC()).Scan(&masterID, &stored)
+	return masterID, stored, err // get names the subject
 }
 
 // Destroy erases the subjects' data keys inside tx (a tombstone row stays,
