@@ -168,9 +168,14 @@ type TeacherProfile struct {
 
 // MaskedCopy hides the ID number and mobile, for lists, exports and roles
 // that may not see them in full.
+// An erased value (teacher.ErasedValue) stays as it reads.
 func (p TeacherProfile) MaskedCopy() TeacherProfile {
-	p.Profile.IDNumber = ident.MaskID(p.Profile.IDNumber)
-	p.Profile.Mobile = ident.MaskMobile(p.Profile.Mobile)
+	if p.Profile.IDNumber != teacher.ErasedValue {
+		p.Profile.IDNumber = ident.MaskID(p.Profile.IDNumber)
+	}
+	if p.Profile.Mobile != teacher.ErasedValue {
+		p.Profile.Mobile = ident.MaskMobile(p.Profile.Mobile)
+	}
 	return p
 }
 

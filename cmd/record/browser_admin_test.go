@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 // City and province: 张伟's nomination (桥西区, the demo's) waits for the
@@ -142,11 +144,100 @@ func TestBrowserCityProvinceStory(t *testing.T) {
 	sjzu.loginChanged("sjzu", initial, "Sjzu#2026new")
 	sjzu.see("石家庄学院继续教育学院", "本机构暂未承担培训项目")
 
+	// A sampled audit of 桥西区's credit claims: one entry, drawn with a
+	// seed, revoked with a reason (a review without one is refused).
+	prov.click("学分抽查")
+	prov.fill("抽查范围", "石家庄市桥西区")
+	prov.fill("或抽查数量（条）", "1")
+	prov.fill("随机种子（留空自动生成）", "story-2026")
+	prov.click("抽取")
+	prov.see("已抽取样本，请逐条复核", "story-2026", "0 / 1", "张伟", "待复核")
+	prov.clickIn("待复核", "撤销学时")
+	prov.see("复核结论必须说明理由")
+	prov.fillIn("待复核", "复核理由", "培训机构无此期培训记录")
+	prov.clickIn("待复核", "撤销学时")
+	prov.see("已撤销该条学时", "1 / 1", "已撤销", "培训机构无此期培训记录")
+	prov.shot("province-credit-audit")
+	prov.click("返回学分抽查复核")
+	prov.seeIn("story-2026", "河北省石家庄市桥西区")
+
+	// A transfer out of the province, started by 长安区 (the command: its
+	// pages offer Hebei's counties only), confirmed by the province: the
+	// record is read-only, marked 已调出本省.
+	ctx := t.Context()
+	changanActor, err := a.svc.demoActor(ctx, "changan_admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	li, err := a.svc.Handlers.TeacherByIDNumber(ctx, demoID("13010219880921022"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, _, err := a.svc.Handlers.StartTransfer(ctx, changanActor, li, "110105", uuid.Nil, "调往北京市朝阳区任教")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.svc.Runner.WaitFor(ctx, started.Position); err != nil {
+		t.Fatal(err)
+	}
+	prov.click("调出本省")
+	prov.seeIn("李秀英", "北京市朝阳区")
+	prov.seeIn("李秀英", "调往北京市朝阳区任教")
+	prov.shot("province-transfers-out")
+	prov.clickIn("李秀英", "确认调出")
+	prov.see("已确认调出本省", "没有待确认的调出本省")
+	prov.open("/admin/teachers/" + li.String())
+	prov.see("已调出本省", "档案只读")
+
+	// Erasing 刘芳's personal data: the confirmation and the legal reason
+	// are required; a page made stale by another change is refused (409);
+	// afterwards every personal field reads 已删除 and the form is gone.
+	prov.click("教师档案")
+	prov.fill("姓名", "刘芳")
+	prov.click("查询")
+	prov.click("刘芳")
+	prov.see("删除个人信息", "此操作无法撤销")
+	prov.click("删除个人信息")
+	prov.see("请勾选确认：删除后无法恢复")
+	prov.check("我已核对该教师身份，确认删除其个人信息，且知道无法恢复")
+	prov.click("删除个人信息")
+	prov.see("须填写删除的法律依据")
+	liu, err := a.svc.Handlers.TeacherByIDNumber(ctx, demoID("13010419950630048"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qiaoxiActor, err := a.svc.demoActor(ctx, "qiaoxi_admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.svc.Handlers.EditTeacher(ctx, qiaoxiActor, liu, map[string]string{"email": "liufang@example.com"}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	prov.fill("法律依据", "依据《个人信息保护法》第四十七条，本人申请删除")
+	prov.check("我已核对该教师身份，确认删除其个人信息，且知道无法恢复")
+	prov.click("删除个人信息")
+	prov.see("有人刚刚修改了这条记录")
+	prov.open("/admin/teachers/" + liu.String())
+	prov.fill("法律依据", "依据《个人信息保护法》第四十七条，本人申请删除")
+	prov.check("我已核对该教师身份，确认删除其个人信息，且知道无法恢复")
+	prov.click("删除个人信息")
+	prov.see("已删除该教师的个人信息", "个人信息已删除，档案只读")
+	prov.seeIn("基本信息", "已删除")
+	prov.notSee("刘芳")
+	prov.notSee("*删除") // an erased value is not masked as if it were one
+	prov.notSee("此操作无法撤销")
+	prov.shot("province-teacher-erased")
+
 	// Other roles are kept out.
 	county := a.newPerson("长安区管理员")
 	county.loginChanged("changan_admin", DemoPassword, "Changan#2026")
 	county.open("/admin")
 	county.see("无权访问")
+	// The county's record page of the teacher transferred out is
+	// read-only too.
+	county.open("/county/teachers/" + li.String())
+	county.see("已调出本省", "不能再更正、变更单位、调动或重置密码")
+	county.notSee("保存更正")
 }
 
 // rowCells is the text of each cell of the table row that contains text.

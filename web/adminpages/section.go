@@ -1,7 +1,9 @@
 // Package adminpages is the workspace of the city admin and the province
 // project admin: the approval queue, projects (create, classes, quotas,
-// lifecycle), statistics per county and, for the province, the register of
-// training institutions. Every write goes through the command handlers,
+// lifecycle), statistics per county, teacher records (read-only), sampled
+// credit audits (web/samplepages) and, for the province, the register of
+// training institutions, transfers out of the province and the erasure of
+// a teacher's personal data. Every write goes through the command handlers,
 // which check the jurisdiction; pages that only read check the role first.
 package adminpages
 
@@ -14,6 +16,7 @@ import (
 	"github.com/hbte/record/commands"
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/web"
+	"github.com/hbte/record/web/samplepages"
 )
 
 //go:embed views
@@ -35,11 +38,13 @@ func (s *Section) Nav(p commands.Principal) []web.NavItem {
 	switch p.Role {
 	case access.RoleCityAdmin:
 		return []web.NavItem{{Label: "工作台", Href: "/admin"}, {Label: "审核队列", Href: "/admin/queue"},
-			{Label: "培训项目", Href: "/admin/projects"}, {Label: "分区县统计", Href: "/admin/stats"}}
+			{Label: "培训项目", Href: "/admin/projects"}, {Label: "分区县统计", Href: "/admin/stats"},
+			{Label: "教师档案", Href: "/admin/teachers"}, {Label: "学分抽查", Href: "/admin/credits/audits"}}
 	case access.RoleProvinceAdmin:
 		return []web.NavItem{{Label: "工作台", Href: "/admin"}, {Label: "审核队列", Href: "/admin/queue"},
 			{Label: "培训项目", Href: "/admin/projects"}, {Label: "分区县统计", Href: "/admin/stats"},
-			{Label: "承培机构", Href: "/admin/institutions"}}
+			{Label: "承培机构", Href: "/admin/institutions"}, {Label: "教师档案", Href: "/admin/teachers"},
+			{Label: "调出本省", Href: "/admin/transfers"}, {Label: "学分抽查", Href: "/admin/credits/audits"}}
 	}
 	return nil
 }
@@ -61,8 +66,17 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/projects/{id}/lifecycle", s.lifecycle)
 		r.Post("/projects/{id}/cancel", s.cancel)
 		r.Get("/stats", s.stats)
+		r.Get("/teachers", s.teachers)
+		r.Get("/teachers/{id}", s.teacher)
+		audits := &samplepages.Pages{Deps: s.Deps, Base: "/admin/credits/audits", Back: "/admin",
+			BackLabel: "返回工作台", TeacherHref: "/admin/teachers/"}
+		audits.Mount(k, r, "/admin")
 		r.Group(func(r chi.Router) {
 			r.Use(k.Only(web.Roles(access.RoleProvinceAdmin)))
+			r.Post("/teachers/{id}/erasure", s.erase)
+			r.Get("/transfers", s.transfers)
+			r.Post("/transfers/{id}/{tid}/confirm", s.confirmTransfer)
+			r.Post("/transfers/{id}/{tid}/reject", s.rejectTransfer)
 			r.Get("/projects/new", s.newProject)
 			r.Post("/projects", s.createProject)
 			r.Get("/institutions", s.institutions)

@@ -158,31 +158,18 @@ func (s *Section) Routes(k *web.Kit, r chi.Router) {
 		r.Post("/county/credits/duplicates/{id}/{eid}", s.decideDuplicate)
 		audits := &samplepages.Pages{Deps: s.Deps, Base: "/county/credits/audits", Back: "/county/credits",
 			BackLabel: "返回学分", TeacherHref: "/county/teachers/"}
-		audits.Mount(k, r)
+		audits.Mount(k, r, "")
 	})
 }
 
 // county is the logged-in admin's county code.
 func county(r *http.Request) string { return web.Principal(r).Jurisdiction }
 
-// pathID reads a UUID path parameter; a malformed one is a missing record.
-func pathID(r *http.Request, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(chi.URLParam(r, name))
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("%s %q: %w", name, chi.URLParam(r, name), domain.ErrNotFound)
-	}
-	return id, nil
-}
-
-// withRevision puts the revision the user saw (hidden input "revision")
-// into the command's context as If-Match.
-func withRevision(r *http.Request) (context.Context, error) {
-	rev, err := strconv.ParseInt(r.PostFormValue("revision"), 10, 64)
-	if err != nil || rev < 0 {
-		return nil, web.ValidationErrors(domain.FieldError{Field: "revision", Reason: "页面缺少记录版本，请刷新页面后再提交"})
-	}
-	return commands.WithRequest(r.Context(), commands.Request{ExpectedRevision: &rev}), nil
-}
+// pathID and withRevision are the kit's.
+var (
+	pathID       = web.PathID
+	withRevision = web.WithRevision
+)
 
 // units are the schools of the county, for the unit selects.
 func (s *Section) units(ctx context.Context, county string) ([]projections.Unit, error) {

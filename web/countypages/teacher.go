@@ -29,16 +29,11 @@ type keyRow struct {
 	Options                            []option // a select when set
 }
 
-// profileRow is one line of the profile.
-type profileRow struct {
-	Label, Value string
-	Key          bool
-}
-
 type teacherData struct {
 	P           projections.TeacherProfile
 	Revealed    bool
-	Profile     []profileRow
+	Profile     []web.ProfileRow
+	ReadOnly    string // why the record takes no changes; "" when it does
 	KeyRows     []keyRow
 	Units       []projections.Unit
 	Cities      []cityOption
@@ -87,31 +82,14 @@ func (s *Section) renderTeacher(w http.ResponseWriter, r *http.Request, id uuid.
 		s.k.Fail(w, r, err)
 		return
 	}
-	d := &teacherData{P: p, F: f}
+	d := &teacherData{P: p, F: f, ReadOnly: web.ReadOnlyReason(p)}
 	if reveal && commands.RevealsPersonalData(actor) {
 		s.k.API.Audit(r, commands.ActionRevealPersonal, "teacher:"+id.String(), "id_number,mobile")
 		d.Revealed = true
 	} else {
 		d.P = p.MaskedCopy()
 	}
-	for _, field := range teacher.Fields() {
-		v := d.P.Profile.Get(field)
-		row := profileRow{Label: teacher.FieldLabel(field), Key: teacher.IsKeyField(field)}
-		switch field {
-		case teacher.FieldCertificatePhoto, teacher.FieldAvatar:
-			continue
-		case teacher.FieldUnit:
-			row.Value = d.P.UnitName
-		case teacher.FieldIDNumber, teacher.FieldMobile:
-			row.Value = v // masked above unless revealed
-			if v == "" {
-				row.Value = "（空）"
-			}
-		default:
-			row.Value = teacher.ValueLabel(field, v)
-		}
-		d.Profile = append(d.Profile, row)
-	}
+	d.Profile = web.ProfileRows(d.P)
 	for _, field := range keyFields {
 		kr := keyRow{Field: field, Label: teacher.FieldLabel(field)}
 		switch field {

@@ -10,13 +10,11 @@ package samplepages
 
 import (
 	"embed"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/google/uuid"
 
 	"github.com/hbte/record/domain"
 	"github.com/hbte/record/domain/access"
@@ -46,13 +44,15 @@ type Pages struct {
 }
 
 // Mount parses the views and adds the routes to r (behind the section's
-// role check).
-func (p *Pages) Mount(k *web.Kit, r chi.Router) {
+// role check); r is mounted at under ("" for the root), which Base starts
+// with.
+func (p *Pages) Mount(k *web.Kit, r chi.Router, under string) {
 	p.k, p.views = k, k.ParseViews(views)
-	r.Get(p.Base, p.list)
-	r.Post(p.Base, p.draw)
-	r.Get(p.Base+"/{id}", p.sample)
-	r.Post(p.Base+"/{id}/{eid}", p.review)
+	base := strings.TrimPrefix(p.Base, under)
+	r.Get(base, p.list)
+	r.Post(base, p.draw)
+	r.Get(base+"/{id}", p.sample)
+	r.Post(base+"/{id}/{eid}", p.review)
 }
 
 // scopeOption is a region an admin may draw in.
@@ -157,7 +157,7 @@ func (p *Pages) sample(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) renderSample(w http.ResponseWriter, r *http.Request, status int, d *sampleData, msg string) {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		p.k.Fail(w, r, err)
 		return
@@ -180,12 +180,12 @@ func (p *Pages) renderSample(w http.ResponseWriter, r *http.Request, status int,
 
 // review records 维持 or 撤销 (the button pressed) with the reason.
 func (p *Pages) review(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r, "id")
+	id, err := web.PathID(r, "id")
 	if err != nil {
 		p.k.Fail(w, r, err)
 		return
 	}
-	entryID, err := pathID(r, "eid")
+	entryID, err := web.PathID(r, "eid")
 	if err != nil {
 		p.k.Fail(w, r, err)
 		return
@@ -210,15 +210,6 @@ func (p *Pages) review(w http.ResponseWriter, r *http.Request) {
 		msg = "已撤销该条学时，教师的学时合计已相应减少。"
 	}
 	p.k.Done(w, r, res.Position, p.Base+"/"+id.String(), msg)
-}
-
-// pathID reads a UUID path parameter; a malformed one is a missing record.
-func pathID(r *http.Request, name string) (uuid.UUID, error) {
-	id, err := uuid.Parse(chi.URLParam(r, name))
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("%s %q: %w", name, chi.URLParam(r, name), domain.ErrNotFound)
-	}
-	return id, nil
 }
 
 // parseSize reads the share (percent) or the count typed.
