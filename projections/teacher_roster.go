@@ -286,7 +286,9 @@ func rosterSQL(f RosterFilter, after *rosterCursor, limit, offset int, byCounty 
 		// range: they keep the county walk.
 		where := strings.Join(conds, " AND ")
 		if f.Jurisdiction != "" {
-			where += " AND p.county >= " + arg(lo) + " AND p.county < " + arg(hi)
+			// Not a range of county: the generic plan would take the
+			// county index for it, and scan the whole province.
+			where += " AND left(p.county, 2) = " + arg(f.Jurisdiction)
 		}
 		a.count = append([]any(nil), args...)
 		count = fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM teacher_profiles p WHERE %s LIMIT %d) t`, where, RosterCountCap+1)
