@@ -105,6 +105,9 @@ func (r *Runner) applyRun(ctx context.Context, p *projection, from eventstore.Po
 	if last.Less(cp) {
 		last = cp // never move another instance's progress back
 	}
+	if err := flush(ctx, tx, p); err != nil {
+		return 0, nil, err
+	}
 	if err := storeCheckpoint(ctx, tx, p.name, last); err != nil {
 		return 0, nil, err
 	}

@@ -24,8 +24,9 @@ import (
 // runner hands Apply only the events its registry knows, so Apply reads
 // the raw events from the store itself, from the tree's last leaf up to the
 // event it is given, and adds them all. Within one transaction it keeps what
-// it read ahead and the hashes it wrote, so a batch of events costs about
-// one read of the feed.
+// it read ahead and the hashes it computed, so a batch of events costs
+// about one read of the feed, and writes the new leaves, hashes and head
+// once, when the runner flushes the transaction (Flusher).
 type MerkleProjection struct {
 	Store eventstore.Store
 	// ReadAhead is how many events one read of the feed asks for (default 500).
@@ -121,14 +122,29 @@ func (p *MerkleProjection) apply(ctx context.Context, tx pgx.Tx, env event.Envel
 			return err
 		}
 		c.ahead = c.ahead[n:]
-		if !c.covered[key] {
-			continue
+		if c.covered[key] {
+			return nil
 		}
-		// Written at once: the runner may commit after any event, and the
-		// stored tree must then reach the checkpoint (read-your-writes
-		// holds for digests and proofs too).
-		return c.flush(ctx)
 	}
+}
+
+// Flush writes what tx's events added to the tree: the runner calls it
+// before it stores the checkpoint and commits, so the stored tree always
+// reaches the checkpoint (read-your-writes holds for digests and proofs
+// too).
+func (p *MerkleProjection) Flush(ctx context.Context, tx pgx.Tx) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.cache
+	if c == nil || c.tx != tx {
+		return nil
+	}
+	c.ctx = ctx
+	if err := c.flush(ctx); err != nil {
+		p.cache = nil
+		return fmt.Errorf("merkle tree: %w", err)
+	}
+	return nil
 }
 
 func loadMerkleTx(ctx context.Context, tx pgx.Tx) (*merkleTx, error) {

@@ -149,6 +149,10 @@ type shadowJob struct {
 	batch  chan []eventstore.RecordedEvent
 }
 
+// shadowQueue is how many batches of the feed wait for each job of a
+// rebuild.
+const shadowQueue = 4
+
 // blueGreen runs the rebuild of ps; the caller holds their rebuild locks.
 func (r *Runner) blueGreen(ctx context.Context, ps []*projection) (err error) {
 	start := time.Now()
@@ -163,12 +167,15 @@ func (r *Runner) blueGreen(ctx context.Context, ps []*projection) (err error) {
 	// waiting for the live tables.
 	sr := &Runner{cfg: r.cfg, byNm: map[string]*projection{}, progress: map[string]eventstore.Position{},
 		live: map[string]bool{}, changed: make(chan struct{}), wmLog: r.wmLog, rebuildHook: r.rebuildHook}
+	// Every job gets the same batches, at most shadowQueue+1 apart (the
+	// reader waits for the slowest): each event is decoded once for all.
+	sr.envs = newEnvCache((shadowQueue+3)*r.cfg.RebuildBatch, r.envelope)
 	jobs := make([]*shadowJob, len(ps))
 	for i, p := range ps {
 		sp := &projection{Projection: p.Projection, name: p.name, gate: make(chan struct{}, 1), schema: shadowSchema(p.name)}
 		sr.order = append(sr.order, sp)
 		sr.byNm[p.name] = sp
-		jobs[i] = &shadowJob{p: sp, live: p, batch: make(chan []eventstore.RecordedEvent, 4)}
+		jobs[i] = &shadowJob{p: sp, live: p, batch: make(chan []eventstore.RecordedEvent, shadowQueue)}
 	}
 	defer func() {
 		if errors.Is(err, errCrashed) {
@@ -343,6 +350,9 @@ func (r *Runner) swap(ctx context.Context, j *shadowJob, id eventstore.Identity)
 			return fmt.Errorf("%w: %w", errSwapAgain, err)
 		}
 		last = batch[len(batch)-1].Position
+	}
+	if err := flush(ctx, tx, j.p); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `SET LOCAL search_path TO DEFAULT`); err != nil {
 		return err

@@ -39,6 +39,27 @@ type Projection interface {
 	Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error
 }
 
+// Flusher is implemented by a projection that keeps what a transaction's
+// events change in memory and writes it once per transaction: the runner
+// calls Flush after the last Apply of tx, before it stores the checkpoint
+// and commits (the Merkle tree: its new leaves, hashes and head in one
+// COPY instead of a round trip per event).
+type Flusher interface {
+	Flush(ctx context.Context, tx pgx.Tx) error
+}
+
+// flush calls p's Flush, if it has one.
+func flush(ctx context.Context, tx pgx.Tx, p *projection) error {
+	f, ok := p.Projection.(Flusher)
+	if !ok {
+		return nil
+	}
+	if err := f.Flush(ctx, tx); err != nil {
+		return fmt.Errorf("projection %s: flush: %w", p.name, err)
+	}
+	return nil
+}
+
 // RetryPolicy bounds the retries of an event that fails to apply before it
 // is parked.
 type RetryPolicy struct {
@@ -112,6 +133,10 @@ type Runner struct {
 
 	// rebuildHook, set by tests, is called at stages of a rebuild.
 	rebuildHook func(stage, projection string) error
+
+	// envs decodes each event once for all the projections of this
+	// runner (envcache.go).
+	envs *envCache
 }
 
 type projection struct {
@@ -191,6 +216,9 @@ func NewRunnerWithConfig(cfg Config, ps ...Projection) *Runner {
 		wmLog: watermill.NewSlogLoggerWithLevelMapping(cfg.Logger.With("component", "watermill"),
 			map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
 	}
+	// The live handlers of the projections run side by side, each a
+	// batch or so apart; a backlog's catch-up reads RebuildBatch at a time.
+	r.envs = newEnvCache(max(4*cfg.LiveBatch, 2*cfg.RebuildBatch), r.envelope)
 	for _, p := range ps {
 		if p == nil {
 			panic("projections: nil projection")
@@ -406,7 +434,7 @@ func (r *Runner) caughtUp(ctx context.Context, p *projection, pos eventstore.Pos
 // and events of types this build no longer reads, and neither is an error
 // of this projection. Its position still counts as applied.
 func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p *projection, rec eventstore.RecordedEvent) error {
-	env, known, err := r.envelope(ctx, rec)
+	env, known, err := r.envs.get(ctx, rec)
 	var open *openError
 	if errors.As(err, &open) {
 		// A data key not read (the database) may be read on a retry.
@@ -425,6 +453,8 @@ func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p *projection, rec events
 	return nil
 }
 
+// envelope decodes rec; apply asks r.envs, which calls it once per event
+// for all the projections.
 func (r *Runner) envelope(ctx context.Context, rec eventstore.RecordedEvent) (event.Envelope, bool, error) {
 	data := rec.Data
 	if r.cfg.Personal != nil && r.cfg.Registry.Known(rec.Type) {
