@@ -56,9 +56,27 @@ import (
 // projection is running, in this process or another.
 var ErrRebuildRunning = errors.New("a rebuild of this projection is already running")
 
+// RebuildRunningError is ErrRebuildRunning with the projection and the
+// session holding its rebuild lock.
+type RebuildRunningError struct {
+	Projection string
+	Holder     string // "held by pid 812 record rebuild (pid 4711) from local since …"
+}
+
+func (e *RebuildRunningError) Error() string {
+	return fmt.Sprintf("rebuild %s: %s (%s)", e.Projection, ErrRebuildRunning, e.Holder)
+}
+
+func (e *RebuildRunningError) Unwrap() error { return ErrRebuildRunning }
+
 // rebuildLockClass is the first key of the per-projection rebuild locks
 // ("reb1"); the second is rebuildLockKey(name).
 const rebuildLockClass int32 = 0x72656231
+
+// RebuildLock returns the keys of the advisory lock (pg_advisory_lock(class,
+// key)) a rebuild of the projection name holds while it runs, in any
+// process: for operators' queries and tests.
+func RebuildLock(name string) (class, key int32) { return rebuildLockClass, rebuildLockKey(name) }
 
 func rebuildLockKey(name string) int32 {
 	h := fnv.New32a()
@@ -86,12 +104,24 @@ func (r *Runner) RebuildAll(ctx context.Context) error {
 
 // RebuildSome rebuilds the named projections from one read of the feed.
 func (r *Runner) RebuildSome(ctx context.Context, names []string) error {
+	run, err := r.lockRebuild(ctx, names, "record rebuild")
+	if err != nil || run == nil {
+		return err
+	}
+	return run(ctx)
+}
+
+// lockRebuild takes the rebuild locks of the named projections on a
+// session of its own (ErrRebuildRunning, naming the holder, when one is
+// held) and returns the rebuild, which releases them when it ends; nil
+// when names is empty.
+func (r *Runner) lockRebuild(ctx context.Context, names []string, role string) (func(context.Context) error, error) {
 	var ps []*projection
 	seen := map[string]bool{}
 	for _, n := range names {
 		p, ok := r.byNm[n]
 		if !ok {
-			return fmt.Errorf("rebuild %q: %w", n, ErrUnknownProjection)
+			return nil, fmt.Errorf("rebuild %q: %w", n, ErrUnknownProjection)
 		}
 		if !seen[n] {
 			seen[n] = true
@@ -99,28 +129,45 @@ func (r *Runner) RebuildSome(ctx context.Context, names []string) error {
 		}
 	}
 	if len(ps) == 0 {
-		return nil
+		return nil, nil
 	}
-	cfg := LeaderConfig{Pool: r.cfg.Pool, Role: "record rebuild", Logger: r.cfg.Logger}.withDefaults()
+	cfg := LeaderConfig{Pool: r.cfg.Pool, Role: role, Logger: r.cfg.Logger}.withDefaults()
 	conn, err := cfg.lockSession(ctx)
 	if err != nil {
-		return fmt.Errorf("rebuild: %w", err)
+		return nil, fmt.Errorf("rebuild: %w", err)
 	}
-	defer closeQuietly(conn) // releases the locks
 	for _, p := range ps {
 		var ok bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, rebuildLockClass, rebuildLockKey(p.name)).Scan(&ok); err != nil {
-			return fmt.Errorf("rebuild %s: lock: %w", p.name, err)
+			closeQuietly(conn)
+			return nil, fmt.Errorf("rebuild %s: lock: %w", p.name, err)
 		}
 		if !ok {
-			return fmt.Errorf("rebuild %s: %w (%s)", p.name, ErrRebuildRunning, rebuildHolder(ctx, conn, p.name))
+			holder := rebuildHolder(ctx, conn, p.name)
+			closeQuietly(conn) // releases the locks taken
+			return nil, &RebuildRunningError{Projection: p.name, Holder: holder}
 		}
 	}
-	lost, err := hold(ctx, cfg, conn, func(ctx context.Context) error { return r.blueGreen(ctx, ps) })
-	if lost {
-		return fmt.Errorf("rebuild: lock session lost: %w", err)
-	}
-	return err
+	return func(ctx context.Context) error {
+		defer releaseRebuildLocks(conn)
+		prog := r.rebuildStarted(ps)
+		lost, err := hold(ctx, cfg, conn, func(ctx context.Context) error { return r.blueGreen(ctx, ps, prog) })
+		if lost {
+			err = fmt.Errorf("rebuild: lock session lost: %w", err)
+		}
+		r.rebuildEnded(ps, err)
+		return err
+	}, nil
+}
+
+// releaseRebuildLocks unlocks the rebuild's locks before closing their
+// session: a closed session's backend releases them only when it exits,
+// and a rebuild that follows at once would find them held.
+func releaseRebuildLocks(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = conn.Exec(ctx, `SELECT pg_advisory_unlock_all()`)
+	closeQuietly(conn)
 }
 
 // rebuildHolder describes the session holding name's rebuild lock.
@@ -142,6 +189,7 @@ func rebuildHolder(ctx context.Context, conn *pgx.Conn, name string) string {
 // shadowJob is one projection's part of a rebuild.
 type shadowJob struct {
 	p      *projection // writes the shadow (schema set)
+	prog   *rebuildProgress
 	live   *projection
 	later  []string // index definitions built after the replay
 	from   eventstore.Position
@@ -154,7 +202,7 @@ type shadowJob struct {
 const shadowQueue = 4
 
 // blueGreen runs the rebuild of ps; the caller holds their rebuild locks.
-func (r *Runner) blueGreen(ctx context.Context, ps []*projection) (err error) {
+func (r *Runner) blueGreen(ctx context.Context, ps []*projection, prog map[string]*rebuildProgress) (err error) {
 	start := time.Now()
 	id, err := r.cfg.Store.Identity(ctx)
 	if err != nil {
@@ -175,7 +223,7 @@ func (r *Runner) blueGreen(ctx context.Context, ps []*projection) (err error) {
 		sp := &projection{Projection: p.Projection, name: p.name, gate: make(chan struct{}, 1), schema: shadowSchema(p.name)}
 		sr.order = append(sr.order, sp)
 		sr.byNm[p.name] = sp
-		jobs[i] = &shadowJob{p: sp, live: p, batch: make(chan []eventstore.RecordedEvent, shadowQueue)}
+		jobs[i] = &shadowJob{p: sp, live: p, prog: prog[p.name], batch: make(chan []eventstore.RecordedEvent, shadowQueue)}
 	}
 	defer func() {
 		if errors.Is(err, errCrashed) {
@@ -252,6 +300,7 @@ func (r *Runner) buildShadow(ctx context.Context, j *shadowJob, par chan struct{
 		}
 		j.from = batch[len(batch)-1].Position
 		j.events += len(batch)
+		j.prog.events.Store(int64(j.events))
 		if err := r.hook("batch", j.p.name); err != nil {
 			return err
 		}
@@ -259,6 +308,7 @@ func (r *Runner) buildShadow(ctx context.Context, j *shadowJob, par chan struct{
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	j.prog.swapping.Store(true)
 	if err := finishShadow(ctx, r.cfg.Pool, j); err != nil {
 		return err
 	}

@@ -137,6 +137,11 @@ type Runner struct {
 	// envs decodes each event once for all the projections of this
 	// runner (envcache.go).
 	envs *envCache
+
+	// rebuilds is each projection's latest rebuild in this process (under
+	// mu); background runs those StartRebuild starts (rebuild_ops.go).
+	rebuilds   map[string]*rebuildProgress
+	background rebuildBackground
 }
 
 type projection struct {

@@ -108,6 +108,9 @@ type Status struct {
 	// HeldBack counts, within Lag, the events already stored that the feed
 	// does not deliver yet (held back by an open transaction).
 	HeldBack int
+	// Rebuild is the projection's rebuild: running (in any process), or
+	// the latest of this process; nil when there is neither.
+	Rebuild *RebuildState
 }
 
 // StatusLagLimit bounds how many events Status reads to count lag.
@@ -169,6 +172,10 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	if err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
+	rebuilds, err := r.rebuildStates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("status: %w", err)
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -176,7 +183,7 @@ func (r *Runner) Status(ctx context.Context) ([]Status, error) {
 	for _, n := range names {
 		cp := cps[n]
 		s := Status{Name: n, Checkpoint: cp.Position, Updated: cp.Updated, Live: r.live[n], Parked: parked[n], LagCapped: capped,
-			HeldBack: h.HeldBack, Lag: h.HeldBack}
+			HeldBack: h.HeldBack, Lag: h.HeldBack, Rebuild: rebuilds[n]}
 		for _, p := range after {
 			if cp.Position.Less(p) {
 				s.Lag++

@@ -76,6 +76,7 @@ var authzRules = map[string]string{
 	"GET /me/studios":                                         "self teacher",
 	"GET /me/trainings":                                       "self teacher",
 	"GET /ops/projections":                                    "prov aud aud2",
+	"POST /ops/projections/{name}/rebuild":                    "prov", // auditors watch, they do not operate
 	"GET /projects":                                           "ALL",
 	"GET /projects/{id}":                                      "ALL",
 	"GET /projects/{id}/grades/template":                      "inst",
@@ -372,6 +373,10 @@ func (f *authzFixture) param(path, name string) string {
 		return "2024"
 	case "code":
 		return "130102"
+	case "name":
+		if strings.HasPrefix(path, "/ops/projections/") {
+			return "studios"
+		}
 	}
 	if v, ok := f.ids[name]; ok {
 		return v

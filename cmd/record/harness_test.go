@@ -159,6 +159,7 @@ func startApp(t *testing.T, backend string) *app {
 	}
 	t.Cleanup(func() {
 		srv.Close()
+		svc.Runner.StopRebuilds() // those started through the ops API
 		stop()
 		store.Close()
 	})

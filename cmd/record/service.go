@@ -251,6 +251,9 @@ func (s *Service) leaderConfig() projections.LeaderConfig {
 }
 
 func (s *Service) Close() {
+	if s.Runner != nil {
+		s.Runner.StopRebuilds() // rebuilds started through the ops API
+	}
 	if err := s.Store.Close(); err != nil {
 		s.Log.Warn("close store", "err", err)
 	}
