@@ -95,7 +95,7 @@ func (h *Handlers) write(ctx context.Context, actor access.Actor) Write {
 	}
 	return Write{
 		Meta: event.Metadata{
-			ActorID: actor.UserID, ActorRole: string(actor.Role), ActorName: actor.Name,
+			ActorID: actor.UserID, ActorRole: string(actor.Role), ActorName: actor.RecordedName(),
 			Jurisdiction: actor.Jurisdiction, RequestID: rq.RequestID, CorrelationID: rq.CorrelationID,
 			OccurredAt: h.Now().UTC(),
 		},

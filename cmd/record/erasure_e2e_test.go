@@ -52,6 +52,11 @@ func TestErasureEndToEnd(t *testing.T) {
 		county.must(200, "POST", "/api/v1/teachers/"+tid+"/key-field-corrections",
 			map[string]any{"changes": map[string]string{"name": newName}, "reason": "身份证姓名为" + newName}, "If-Match", `"1"`)
 
+		// The teacher acts on her own record too: events name her by
+		// account and role, never by name (access.Actor.RecordedName).
+		self := a.login(idNumber, commands.InitialPassword(idNumber), "Teacher-Pass-9")
+		self.must(200, "PATCH", "/api/v1/teachers/"+tid, map[string]any{"changes": map[string]string{"political_status": "01"}}, "If-Match", `"2"`)
+
 		// Sealed from the start: the events never held the values.
 		secrets := []string{idNumber, name, newName, mobile, "ouyang@example.cn", "1990-03-07", "20121301031000123"}
 		assertNowhere := func(when string, tablesToo bool) {
@@ -83,7 +88,7 @@ func TestErasureEndToEnd(t *testing.T) {
 		if r := root.do("POST", "/api/v1/teachers/"+tid+"/erasure", map[string]string{"reason": "依据《个人信息保护法》第四十七条，本人申请删除"}, "If-Match", `"0"`); r.Status != 409 {
 			t.Fatalf("erasure with a stale If-Match: %d %s", r.Status, r.Body)
 		}
-		root.must(200, "POST", "/api/v1/teachers/"+tid+"/erasure", map[string]string{"reason": "依据《个人信息保护法》第四十七条，本人申请删除"}, "If-Match", `"2"`)
+		root.must(200, "POST", "/api/v1/teachers/"+tid+"/erasure", map[string]string{"reason": "依据《个人信息保护法》第四十七条，本人申请删除"}, "If-Match", `"3"`)
 		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		if err := a.svc.Runner.WaitFor(wctx, a.lastEventPosition()); err != nil {
 			t.Fatalf("wait for the erasure process: %v", err)

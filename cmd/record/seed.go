@@ -273,7 +273,7 @@ func (g *seeder) save(ctx context.Context, stream string, agg commands.Aggregate
 	if n == 0 {
 		return nil
 	}
-	w := commands.Write{Meta: event.Metadata{ActorID: actor.UserID, ActorRole: string(actor.Role), ActorName: actor.Name,
+	w := commands.Write{Meta: event.Metadata{ActorID: actor.UserID, ActorRole: string(actor.Role), ActorName: actor.RecordedName(),
 		Jurisdiction: actor.Jurisdiction, OccurredAt: at.UTC(), CorrelationID: key}, IdempotencyKey: key}
 	if _, err := g.s.Handlers.Repo.Save(ctx, stream, agg, w); err != nil {
 		return err

@@ -81,6 +81,19 @@ func System(name string) Actor {
 	return Actor{UserID: uuid.Nil, Role: RoleSystem, Name: name, Jurisdiction: ""}
 }
 
+// RecordedName is the actor's name as events record it: none for a
+// teacher, whose name is personal data of their own record (sealed there
+// and destroyed by an erasure); events name a teacher by account id and
+// role, and readers show 教师本人 or the record's current name. Staff names
+// are recorded as they are: who acted for an office is what an audit trail
+// must keep.
+func (a Actor) RecordedName() string {
+	if a.Role == RoleTeacher {
+		return ""
+	}
+	return a.Name
+}
+
 // Covers reports whether region (any level) lies inside the actor's
 // jurisdiction. The system actor covers everything; a teacher or institution
 // covers no region.

@@ -21,7 +21,7 @@ type By struct {
 }
 
 func byOf(a access.Actor) By {
-	return By{UserID: a.UserID, Role: a.Role, Name: a.Name, Jurisdiction: a.Jurisdiction, InstitutionID: a.InstitutionID}
+	return By{UserID: a.UserID, Role: a.Role, Name: a.RecordedName(), Jurisdiction: a.Jurisdiction, InstitutionID: a.InstitutionID}
 }
 
 // Nominated starts (or, after a rejection or withdrawal, restarts) the pipeline.
