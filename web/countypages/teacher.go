@@ -1,6 +1,7 @@
 package countypages
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -258,7 +259,30 @@ func (s *Section) startTransfer(w http.ResponseWriter, r *http.Request) {
 		if to == "" {
 			return commands.Result{}, "", "", web.ValidationErrors(domain.FieldError{Field: "to_county", Reason: "请选择调入区县"})
 		}
+		if to == "out" { // out of the province: the province admin confirms
+			to = strings.TrimSpace(r.PostFormValue("to_county_other"))
+			if to == "" {
+				return commands.Result{}, "", "", web.ValidationErrors(domain.FieldError{Field: "to_county_other", Reason: "调出本省须填写调入地的区县代码"})
+			}
+			if strings.HasPrefix(to, "13") {
+				return commands.Result{}, "", "", web.ValidationErrors(domain.FieldError{Field: "to_county_other", Reason: "该代码属于本省，请在上方选择区县"})
+			}
+		}
 		res, _, err := s.Cmd.StartTransfer(r.Context(), web.Actor(r), id, to, uuid.Nil, r.PostFormValue("reason"))
-		return res, "/county/transfers", "已发起调出，等待" + s.k.RegionName(to) + "接收。", err
+		if err != nil {
+			var v *domain.ValidationError
+			if r.PostFormValue("to_county") == "out" && errors.As(err, &v) {
+				for i := range v.Fields { // the typed code is the field the user filled
+					if v.Fields[i].Field == "to_county" {
+						v.Fields[i].Field = "to_county_other"
+					}
+				}
+			}
+			return res, "", "", err
+		}
+		if !strings.HasPrefix(to, "13") {
+			return res, "/county/transfers", "已发起调出本省（调往" + s.k.RegionName(to) + "），等待省级管理员确认。", nil
+		}
+		return res, "/county/transfers", "已发起调出，等待" + s.k.RegionName(to) + "接收。", nil
 	})
 }
