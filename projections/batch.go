@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -122,10 +123,17 @@ func (r *Runner) applyRun(ctx context.Context, p *projection, from eventstore.Po
 // lockedTx begins a projection transaction and locks p's checkpoint, which
 // must be from (strict) or not before it.
 func (r *Runner) lockedTx(ctx context.Context, p *projection, from eventstore.Position, strict bool) (pgx.Tx, eventstore.Position, error) {
-	tx, err := beginTx(ctx, r.cfg.Pool)
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, eventstore.Position{}, fmt.Errorf("projection %s: %w", p.name, ctx.Err())
+	}
+	inner, err := beginTx(ctx, r.cfg.Pool)
 	if err != nil {
+		<-r.slots
 		return nil, eventstore.Position{}, fmt.Errorf("projection %s: %w", p.name, err)
 	}
+	tx := &slotTx{Tx: inner, release: func() { <-r.slots }}
 	if p.schema != "" {
 		err = setShadowPath(ctx, tx, p.schema)
 	}
@@ -146,6 +154,26 @@ func (r *Runner) lockedTx(ctx context.Context, p *projection, from eventstore.Po
 		return nil, eventstore.Position{}, err
 	}
 	return tx, cp, nil
+}
+
+// slotTx is a projection transaction holding one of the runner's slots
+// until it commits or rolls back.
+type slotTx struct {
+	pgx.Tx
+	once    sync.Once
+	release func()
+}
+
+func (t *slotTx) Commit(ctx context.Context) error {
+	defer t.once.Do(t.release)
+	return t.Tx.Commit(ctx)
+}
+
+// Rollback releases the slot whatever it returns: a failed rollback
+// closes the connection, so the transaction is over either way.
+func (t *slotTx) Rollback(ctx context.Context) error {
+	defer t.once.Do(t.release)
+	return t.Tx.Rollback(ctx)
 }
 
 // applySeq applies the events after cp in order and returns the index of

@@ -214,7 +214,7 @@ func (r *Runner) blueGreen(ctx context.Context, ps []*projection, prog map[strin
 	// The shadow runner has its own progress, so WaitFor on r keeps
 	// waiting for the live tables.
 	sr := &Runner{cfg: r.cfg, byNm: map[string]*projection{}, progress: map[string]eventstore.Position{},
-		live: map[string]bool{}, changed: make(chan struct{}), wmLog: r.wmLog, rebuildHook: r.rebuildHook}
+		live: map[string]bool{}, changed: make(chan struct{}), wmLog: r.wmLog, rebuildHook: r.rebuildHook, slots: r.slots}
 	// Every job gets the same batches, at most shadowQueue+1 apart (the
 	// reader waits for the slowest): each event is decoded once for all.
 	sr.envs = newEnvCache((shadowQueue+3)*r.cfg.RebuildBatch, r.envelope)

@@ -138,6 +138,13 @@ type Runner struct {
 	// runner (envcache.go).
 	envs *envCache
 
+	// slots bounds the projection transactions open at once to half the
+	// pool (batch.go lockedTx), so an Apply that needs a second connection
+	// of the same pool (the Merkle tree's feed read, a data key) always
+	// finds one: with every connection held by a projection transaction
+	// waiting for another, the runner deadlocked on a backlog.
+	slots chan struct{}
+
 	// rebuilds is each projection's latest rebuild in this process (under
 	// mu); background runs those StartRebuild starts (rebuild_ops.go).
 	rebuilds   map[string]*rebuildProgress
@@ -224,6 +231,7 @@ func NewRunnerWithConfig(cfg Config, ps ...Projection) *Runner {
 	// The live handlers of the projections run side by side, each a
 	// batch or so apart; a backlog's catch-up reads RebuildBatch at a time.
 	r.envs = newEnvCache(max(4*cfg.LiveBatch, 2*cfg.RebuildBatch), r.envelope)
+	r.slots = make(chan struct{}, max(1, int(cfg.Pool.Config().MaxConns)/2))
 	for _, p := range ps {
 		if p == nil {
 			panic("projections: nil projection")
