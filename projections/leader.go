@@ -30,8 +30,10 @@ type LeaderConfig struct {
 	// holder checks that its session is alive (default 1s). A holder
 	// that dies releases the lock when its connection closes (at once
 	// for a killed process; for a vanished host, when the server's TCP
-	// keepalive gives up, about 15 s, set on the session), so a standby
-	// takes over within about Interval of that.
+	// keepalive gives up, about 15 s, set on the session). A standby
+	// takes the lock within about Interval of that, then waits
+	// 3*Interval+1s (the old holder's check of its session: a tick and a
+	// ping's timeout) before it runs, so the two never run at once.
 	Interval time.Duration
 	// Role names the holder in pg_stat_activity (application_name),
 	// with the process id: "record projections (pid 1234)".
@@ -100,6 +102,15 @@ func RunAsLeader(ctx context.Context, cfg LeaderConfig, run func(context.Context
 				break // a new session
 			}
 			if ok {
+				if standby {
+					// Another instance led until now. Its lock went with its
+					// session, but it stops only when its next check of that
+					// session fails (hold: a tick, then a ping of at most
+					// 2*Interval+1s): wait that long before running beside it.
+					if !sleep(ctx, 3*cfg.Interval+time.Second) {
+						break
+					}
+				}
 				cfg.Logger.InfoContext(ctx, "projections: leading", "pid", os.Getpid())
 				standby = false
 				lost, err := hold(ctx, cfg, conn, run)
