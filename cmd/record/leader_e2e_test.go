@@ -74,7 +74,7 @@ func TestTwoInstancesOneLeaderAndTakeover(t *testing.T) {
 		l.Close()
 		in := &instance{name: name, addr: addr, log: &lockedBuffer{}, done: make(chan error, 1)}
 		in.cmd = exec.Command(bin, "serve")
-		in.cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "HTTP_ADDR="+addr, "DATA_DIR="+filepath.Join(dir, name),
+		in.cmd.Env = append(os.Environ(), "DATABASE_URL="+dsn, "HTTP_ADDR="+addr, "DATA_DIR="+filepath.Join(dir, "shared"),
 			"LOG_LEVEL=info", "BCRYPT_COST=4", "ADMIN_ADDR=")
 		in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
 		if err := in.cmd.Start(); err != nil {
@@ -128,7 +128,11 @@ func TestTwoInstancesOneLeaderAndTakeover(t *testing.T) {
 	}
 
 	// Writes are applied by the leader whichever process made them.
-	svc := Wire(ConfigFromEnv(), slog.New(slog.NewTextHandler(io.Discard, nil)), pool, postgres.New(pool), time.Now)
+	// Every instance shares DATA_DIR (the signing and master keys), as
+	// DEPLOYMENT.md asks; so does this writer.
+	wcfg := ConfigFromEnv()
+	wcfg.DataDir = filepath.Join(dir, "shared")
+	svc := Wire(wcfg, slog.New(slog.NewTextHandler(io.Discard, nil)), pool, postgres.New(pool), time.Now)
 	write := func(login string) {
 		t.Helper()
 		if _, err := svc.CreateProvinceAdmin(ctx, login, "管理员", ""); err != nil {
@@ -141,7 +145,7 @@ func TestTwoInstancesOneLeaderAndTakeover(t *testing.T) {
 	// A rebuild runs beside the leader (blue/green: shadow tables swapped
 	// in under the live checkpoints' row locks), and the leader goes on.
 	rebuild := exec.Command(bin, "rebuild")
-	rebuild.Env = append(os.Environ(), "DATABASE_URL="+dsn, "DATA_DIR="+filepath.Join(dir, "cli"), "LOG_LEVEL=error")
+	rebuild.Env = append(os.Environ(), "DATABASE_URL="+dsn, "DATA_DIR="+filepath.Join(dir, "shared"), "LOG_LEVEL=error")
 	out, err := rebuild.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "all projections rebuilt") {
 		t.Fatalf("rebuild beside a leader: %v\n%s", err, out)

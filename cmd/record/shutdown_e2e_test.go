@@ -26,6 +26,7 @@ func TestShutdownDrainsHTTPBeforeStoppingProjections(t *testing.T) {
 	store := postgres.New(pool)
 	cfg := ConfigFromEnv()
 	cfg.BcryptCost = 4
+	cfg.DataDir = t.TempDir()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -139,6 +140,7 @@ func TestUnknownEventStoreSchemeRefusesToStart(t *testing.T) {
 		}
 	}
 	cfg := ConfigFromEnv()
+	cfg.DataDir = t.TempDir()
 	cfg.EventStoreURL = "kurrentdb://127.0.0.1:2113"
 	cfg.DatabaseURL = pgtest.New(t).Config().ConnString()
 	if svc, err := Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
