@@ -25,17 +25,7 @@ func TestErasureEndToEnd(t *testing.T) {
 	forBackends(t, func(t *testing.T, backend string) {
 		a := startApp(t, backend)
 		ctx := context.Background()
-		if _, err := a.svc.CreateProvinceAdmin(ctx, "hb_root", "省级管理员", "Root-Pass-1"); err != nil {
-			t.Fatal(err)
-		}
-		root := a.login("hb_root", "Root-Pass-1", "Root-Pass-2")
-		var created struct {
-			InitialPassword string `json:"initial_password"`
-		}
-		root.must(201, "POST", "/api/v1/accounts", map[string]string{"login": "changan", "role": "county_admin", "jurisdiction": "130102", "display_name": "长安区管理员"}).json(t, &created)
-		county := a.login("changan", created.InitialPassword, "Changed-changan-1")
-		var unit struct{ ID string }
-		county.must(201, "POST", "/api/v1/units", map[string]string{"name": "石家庄市第二十五中学", "county": "130102", "area": "1", "category": "341"}).json(t, &unit)
+		root, county, unit := provinceAndCounty(t, a)
 
 		idNumber := demoID("13010219900307123")
 		name, mobile, newName := "欧阳娜娜", "13803110009", "欧阳丽娜"
@@ -233,4 +223,21 @@ func (a *app) tablesHolding(t *testing.T, s string) []string {
 		}
 	}
 	return out
+}
+
+// provinceAndCounty makes a province admin (hb_root) and the county admin
+// of 长安区 with one school, both logged in.
+func provinceAndCounty(t *testing.T, a *app) (root, county *client, unit struct{ ID string }) {
+	t.Helper()
+	if _, err := a.svc.CreateProvinceAdmin(context.Background(), "hb_root", "省级管理员", "Root-Pass-1"); err != nil {
+		t.Fatal(err)
+	}
+	root = a.login("hb_root", "Root-Pass-1", "Root-Pass-2")
+	var created struct {
+		InitialPassword string `json:"initial_password"`
+	}
+	root.must(201, "POST", "/api/v1/accounts", map[string]string{"login": "changan", "role": "county_admin", "jurisdiction": "130102", "display_name": "长安区管理员"}).json(t, &created)
+	county = a.login("changan", created.InitialPassword, "Changed-changan-1")
+	county.must(201, "POST", "/api/v1/units", map[string]string{"name": "石家庄市第二十五中学", "county": "130102", "area": "1", "category": "341"}).json(t, &unit)
+	return root, county, unit
 }

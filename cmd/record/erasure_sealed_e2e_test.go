@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -19,18 +18,7 @@ import (
 func TestSealedTeacherReadsInEveryView(t *testing.T) {
 	forBackends(t, func(t *testing.T, backend string) {
 		a := startApp(t, backend)
-		ctx := context.Background()
-		if _, err := a.svc.CreateProvinceAdmin(ctx, "hb_root", "省级管理员", "Root-Pass-1"); err != nil {
-			t.Fatal(err)
-		}
-		root := a.login("hb_root", "Root-Pass-1", "Root-Pass-2")
-		var created struct {
-			InitialPassword string `json:"initial_password"`
-		}
-		root.must(201, "POST", "/api/v1/accounts", map[string]string{"login": "changan", "role": "county_admin", "jurisdiction": "130102", "display_name": "长安区管理员"}).json(t, &created)
-		county := a.login("changan", created.InitialPassword, "Changed-changan-1")
-		var unit struct{ ID string }
-		county.must(201, "POST", "/api/v1/units", map[string]string{"name": "石家庄市第二十五中学", "county": "130102", "area": "1", "category": "341"}).json(t, &unit)
+		_, county, unit := provinceAndCounty(t, a)
 		idNumber, name := demoID("13010219880412123"), "司马相如"
 		var reg struct{ ID string }
 		county.must(201, "POST", "/api/v1/teachers", map[string]string{"name": name, "id_type": "1", "id_number": idNumber, "unit_id": unit.ID,
