@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
@@ -47,7 +48,8 @@ type teacherRef struct {
 	ID, Name, IDNumber string
 }
 
-var seq = 100
+// seq numbers the pipelines' teachers; setups run in parallel subtests.
+var seq atomic.Int64
 
 func setupPipeline(t *testing.T, backend string) *pipeline {
 	t.Helper()
@@ -84,12 +86,12 @@ func setupPipeline(t *testing.T, backend string) *pipeline {
 	counties := []string{"130102", "130102", "130102", "130102", "130102", "130104", "130203"}
 	admins := map[string]*client{"130102": p.changan, "130104": p.qiaoxi, "130203": p.lubei}
 	for i, name := range names {
-		seq++
-		id := demoID(fmt.Sprintf("%s1985%02d%02d%03d", counties[i], 1+i, 10+i, seq))
+		n := 100 + seq.Add(1)
+		id := demoID(fmt.Sprintf("%s1985%02d%02d%03d", counties[i], 1+i, 10+i, n%1000))
 		var reg struct{ ID string }
 		admins[counties[i]].must(201, "POST", "/api/v1/teachers", map[string]string{"name": name, "id_type": "1", "id_number": id,
 			"unit_id": units[counties[i]], "work_start": "2008-09", "certificate_type": "3",
-			"certificate_number": fmt.Sprintf("200813010311%05d", seq), "mobile": fmt.Sprintf("1380311%04d", seq)}).json(t, &reg)
+			"certificate_number": fmt.Sprintf("200813010311%05d", n), "mobile": fmt.Sprintf("1380311%04d", n)}).json(t, &reg)
 		p.teachers = append(p.teachers, teacherRef{ID: reg.ID, Name: name, IDNumber: id})
 	}
 
