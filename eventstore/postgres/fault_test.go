@@ -192,3 +192,67 @@ func (h countingHandler) Handle(context.Context, slog.Record) error {
 }
 func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestReadsSurviveKilledIdleConnections: every pooled connection's backend
+// is terminated while it sits idle (a failover, an administrator); the next
+// reads must answer from fresh connections rather than fail with 57P01.
+func TestReadsSurviveKilledIdleConnections(t *testing.T) {
+	_, dsn := pgtest.NewWithURL(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s := postgres.New(pool)
+	defer s.Close()
+	if _, err := s.Append(ctx, "idle-kill", eventstore.NoStream(), ev("fault")); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+
+	reads := map[string]func() error{
+		"ReadAll": func() error { _, err := s.ReadAll(ctx, eventstore.Start, 10); return err },
+		"ReadStream": func() error {
+			_, err := s.ReadStream(ctx, "idle-kill", eventstore.ReadOptions{})
+			return err
+		},
+		"ReadStreams": func() error { _, err := s.ReadStreams(ctx, []string{"idle-kill"}); return err },
+	}
+	for name, read := range reads {
+		// Fill the pool with idle connections, then end every backend.
+		conns := make([]*pgxpool.Conn, 0, cfg.MaxConns)
+		for range cfg.MaxConns {
+			c, err := pool.Acquire(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			c.Release()
+		}
+		var killed int
+		if err := admin.QueryRow(ctx, `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`).Scan(&killed); err != nil {
+			t.Fatal(err)
+		}
+		if killed < int(cfg.MaxConns) {
+			t.Fatalf("%s: killed %d backends, want at least %d", name, killed, cfg.MaxConns)
+		}
+		time.Sleep(50 * time.Millisecond) // let the terminations land
+		if err := read(); err != nil {
+			t.Fatalf("%s after every idle connection was killed: %v", name, err)
+		}
+	}
+}

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -316,6 +319,32 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		l := int64(opts.Max)
 		limit = &l
 	}
+	var events []eventstore.RecordedEvent
+	err := s.retryRead(ctx, func() (err error) {
+		events, err = s.readStream(ctx, stream, opts, limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read stream %q: %w", stream, err)
+	}
+	if len(events) == 0 {
+		// Empty because the stream is missing, or because From is past its end.
+		var cur int64
+		err := s.retryRead(ctx, func() (err error) {
+			cur, err = s.currentRevision(ctx, stream)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read stream %q: %w", stream, err)
+		}
+		if cur < 0 {
+			return nil, &eventstore.StreamNotFoundError{Stream: stream}
+		}
+	}
+	return events, nil
+}
+
+func (s *Store) readStream(ctx context.Context, stream string, opts eventstore.ReadOptions, limit *int64) ([]eventstore.RecordedEvent, error) {
 	var rows pgx.Rows
 	var err error
 	switch {
@@ -330,23 +359,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 			WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT $3`, stream, clampRev(opts.From), limit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read stream %q: %w", stream, err)
+		return nil, err
 	}
-	events, err := scanEvents(rows)
-	if err != nil {
-		return nil, fmt.Errorf("read stream %q: %w", stream, err)
-	}
-	if len(events) == 0 {
-		// Empty because the stream is missing, or because From is past its end.
-		cur, err := s.currentRevision(ctx, stream)
-		if err != nil {
-			return nil, fmt.Errorf("read stream %q: %w", stream, err)
-		}
-		if cur < 0 {
-			return nil, &eventstore.StreamNotFoundError{Stream: stream}
-		}
-	}
-	return events, nil
+	return scanEvents(rows)
 }
 
 func clampRev(r uint64) int64 {
@@ -366,11 +381,56 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int
 	if limit <= 0 {
 		limit = s.batch
 	}
-	events, err := readAll(ctx, s.pool, from, limit)
+	var events []eventstore.RecordedEvent
+	err := s.retryRead(ctx, func() (err error) {
+		events, err = readAll(ctx, s.pool, from, limit)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", from, err)
 	}
 	return events, nil
+}
+
+// retryRead runs an idempotent read again when it failed only because its
+// pooled connection was gone: a backend terminated while the connection sat
+// idle in the pool (failover, pg_terminate_backend, a restarted server)
+// answers its next query with 57P01 and is then discarded by the pool. Every
+// idle connection may be such a one, so the read is tried once per pooled
+// connection plus one before the error is returned. Writes are never retried
+// here: Append has its own idempotency by event ID.
+func (s *Store) retryRead(ctx context.Context, read func() error) error {
+	attempts := int(s.pool.Config().MaxConns) + 1
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = read(); err == nil || !connectionLost(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// connectionLost reports whether err says the connection ended under the
+// query (the server terminated the backend or the link broke), as opposed
+// to an answer the server gave about the query itself.
+func connectionLost(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || strings.HasPrefix(pgErr.Code, "08")
+	}
+	var connErr *pgconn.ConnectError
+	if errors.As(err, &connErr) {
+		return false // no new connection can be made: retrying at once would not help
+	}
+	return pgconn.SafeToRetry(err) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isNetError(err)
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
 }
 
 type querier interface {

@@ -27,16 +27,8 @@ func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][
 		return out, nil
 	}
 	var events []eventstore.RecordedEvent
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT x.* FROM unnest($1::text[]) AS s(name)
-			CROSS JOIN LATERAL (SELECT `+columns+` FROM es_events WHERE stream = s.name ORDER BY revision) x`, names)
-		if err != nil {
-			return err
-		}
-		events, err = scanEvents(rows)
+	err := s.retryRead(ctx, func() (err error) {
+		events, err = s.readStreamsOnce(ctx, names)
 		return err
 	})
 	if err != nil {
@@ -53,4 +45,21 @@ func (s *Store) ReadStreams(ctx context.Context, streams []string) (map[string][
 		}
 	}
 	return out, nil
+}
+
+func (s *Store) readStreamsOnce(ctx context.Context, names []string) ([]eventstore.RecordedEvent, error) {
+	var events []eventstore.RecordedEvent
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT x.* FROM unnest($1::text[]) AS s(name)
+			CROSS JOIN LATERAL (SELECT `+columns+` FROM es_events WHERE stream = s.name ORDER BY revision) x`, names)
+		if err != nil {
+			return err
+		}
+		events, err = scanEvents(rows)
+		return err
+	})
+	return events, err
 }
