@@ -145,3 +145,59 @@ func readCheckpoints(ctx context.Context, db rowsQuerier, names []string) (map[s
 	}
 	return out, nil
 }
+
+// lockCheckpoints reads and locks the checkpoint rows of names, in the
+// order of their names (so two lockers never wait on each other in a
+// cycle). Every row must exist (ensureCheckpoint).
+func lockCheckpoints(ctx context.Context, tx pgx.Tx, names []string) (map[string]eventstore.Position, error) {
+	rows, err := tx.Query(ctx, `SELECT name, commit_position, prepare_position FROM projection_checkpoints
+		WHERE name = ANY($1) ORDER BY name FOR UPDATE`, names)
+	if err != nil {
+		return nil, fmt.Errorf("projections: lock checkpoints: %w", err)
+	}
+	out := make(map[string]eventstore.Position, len(names))
+	for rows.Next() {
+		var n string
+		var c, p int64
+		if err := rows.Scan(&n, &c, &p); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("projections: lock checkpoints: %w", err)
+		}
+		out[n] = eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("projections: lock checkpoints: %w", err)
+	}
+	for _, n := range names {
+		if _, ok := out[n]; !ok {
+			return nil, fmt.Errorf("projection %s: %w", n, errNoCheckpoint)
+		}
+	}
+	return out, nil
+}
+
+// storeCheckpoints moves several checkpoints in one statement; their rows
+// exist and are locked by the caller's transaction.
+func storeCheckpoints(ctx context.Context, db execer, pos map[string]eventstore.Position) error {
+	names := make([]string, 0, len(pos))
+	cs := make([]int64, 0, len(pos))
+	ps := make([]int64, 0, len(pos))
+	for n, p := range pos {
+		c, pr, err := sqlPosition(p)
+		if err != nil {
+			return fmt.Errorf("projection %s: %w", n, err)
+		}
+		names, cs, ps = append(names, n), append(cs, c), append(ps, pr)
+	}
+	tag, err := db.Exec(ctx, `UPDATE projection_checkpoints c
+		SET commit_position = v.c, prepare_position = v.p, updated_at = now()
+		FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(name, c, p)
+		WHERE c.name = v.name`, names, cs, ps)
+	if err != nil {
+		return fmt.Errorf("projections: store checkpoints: %w", err)
+	}
+	if tag.RowsAffected() != int64(len(names)) {
+		return fmt.Errorf("projections: stored %d of %d checkpoints: %w", tag.RowsAffected(), len(names), errNoCheckpoint)
+	}
+	return nil
+}

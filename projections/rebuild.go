@@ -139,12 +139,12 @@ func (r *Runner) lockRebuild(ctx context.Context, names []string, role string) (
 	for _, p := range ps {
 		var ok bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1, $2)`, rebuildLockClass, rebuildLockKey(p.name)).Scan(&ok); err != nil {
-			closeQuietly(conn)
+			releaseRebuildLocks(conn)
 			return nil, fmt.Errorf("rebuild %s: lock: %w", p.name, err)
 		}
 		if !ok {
 			holder := rebuildHolder(ctx, conn, p.name)
-			closeQuietly(conn) // releases the locks taken
+			releaseRebuildLocks(conn) // the locks taken so far, before the answer
 			return nil, &RebuildRunningError{Projection: p.name, Holder: holder}
 		}
 	}

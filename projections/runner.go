@@ -306,7 +306,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	feed := NewFeedSubscriber(FeedConfig{
 		Store:           r.cfg.Store,
-		Start:           r.startPosition,
+		Start:           r.groupStart,
 		DeliverCaughtUp: true,
 		RedeliveryDelay: r.cfg.RedeliveryDelay,
 		MaxBatch:        r.cfg.LiveBatch,
@@ -330,12 +330,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		Logger:          r.wmLog,
 		ShouldRetry:     func(p middleware.RetryParams) bool { return p.Err != nil && !errors.Is(p.Err, context.Canceled) },
 	}
-	for _, p := range r.order {
-		h := router.AddConsumerHandler(p.name, p.name, feed, r.handler(p))
-		// First added runs outermost: the gate spans the retries, so a
-		// rebuild never interleaves with them.
-		h.AddMiddleware(gateMiddleware(p), retry.Middleware, middleware.Recoverer)
-	}
+	// One handler for all the projections (group.go): one read of the
+	// feed and one transaction a batch. The gates are taken inside it,
+	// around the retries of each attempt.
+	h := router.AddConsumerHandler("projections", groupTopic, feed, r.groupHandler())
+	h.AddMiddleware(retry.Middleware, middleware.Recoverer)
 
 	err = router.Run(ctx)
 	if ctx.Err() != nil {
@@ -506,18 +505,6 @@ type openError struct{ err error }
 
 func (e *openError) Error() string { return "open personal data: " + e.err.Error() }
 func (e *openError) Unwrap() error { return e.err }
-
-func gateMiddleware(p *projection) message.HandlerMiddleware {
-	return func(h message.HandlerFunc) message.HandlerFunc {
-		return func(msg *message.Message) ([]*message.Message, error) {
-			if err := p.hold(msg.Context()); err != nil {
-				return nil, err
-			}
-			defer p.release()
-			return h(msg)
-		}
-	}
-}
 
 // Permanent marks an error no retry can mend (an event that does not
 // decode, a value its table cannot hold): the event is parked at once

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
@@ -205,12 +206,33 @@ func BenchmarkAPIWriteLoad(b *testing.B) {
 		})
 	}
 
+	// LOAD_BENCH_CPUPROFILE=/tmp/x profiles each API phase alone, into
+	// /tmp/x.edits and /tmp/x.registrations (the seed and catch-up before
+	// them left out).
+	profiled := func(name string, phase func() loadResult) loadResult {
+		b.Logf("%s phase starts at %s", name, time.Now().UTC().Format("15:04:05.000"))
+		prefix := os.Getenv("LOAD_BENCH_CPUPROFILE")
+		if prefix == "" {
+			return phase()
+		}
+		f, err := os.Create(prefix + "." + name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+		return phase()
+	}
+
 	b.ResetTimer()
 	for range b.N {
 		r1 := raw()
-		e := edits()
+		e := profiled("edits", edits)
 		r2 := raw()
-		g := regs()
+		g := profiled("registrations", regs)
 		r3 := raw()
 		base := (r1.perSec + r2.perSec + r3.perSec) / 3
 		b.Logf("%d teachers, %d clients, %s a phase; raw INSERT tx/s %.0f / %.0f / %.0f", teachers, clients, phase, r1.perSec, r2.perSec, r3.perSec)
