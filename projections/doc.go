@@ -3,10 +3,12 @@
 //
 // The infrastructure lives in clearly named files: feed.go (FeedSubscriber,
 // a Watermill message.Subscriber over eventstore.Store.SubscribeAll),
-// runner.go (Runner: one Watermill router, one handler per projection,
-// each message a batch of the events the feed has ready), batch.go (one
-// transaction per batch and projection with its checkpoint; a failing
-// event retried alone and parked),
+// runner.go (Runner: one Watermill router, one handler per group of
+// projections, each message a batch of the events the feed has ready),
+// group.go (the live path: one transaction per batch and group, every
+// member's checkpoint in it), batch.go (one transaction per batch and
+// projection, for catch-up, rebuilds and the fallback when a group's
+// transaction fails; a failing event retried alone and parked),
 // checkpoint.go (checkpoints stored in the read-model transaction),
 // parked.go (parked events), wait.go (WaitFor, Status) and rebuild.go
 // (Rebuild, RebuildAll). Each read model is one more file implementing

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -11,13 +12,27 @@ import (
 	"github.com/hbte/record/eventstore"
 )
 
-// groupTopic is the one Watermill topic of the live path: every projection
-// of the runner follows the feed through it, from the earliest of their
-// checkpoints (no projection is named so: names start with a letter).
-const groupTopic = "_projections"
+// groupTopicPrefix starts the Watermill topics of the live path: each
+// group of projections follows the feed through its own topic,
+// "_projections_<n>", from the earliest of its members' checkpoints (no
+// projection is named so: names start with a letter).
+const groupTopicPrefix = "_projections_"
 
-// The live path applies each batch of the feed to every projection in one
-// transaction: one read of the feed, then BEGIN, one statement locking every
+// groups splits the projections into Config.LiveGroups groups, dealt in
+// registration order, and returns them with their topics.
+func (r *Runner) groups() map[string][]*projection {
+	n := min(r.cfg.LiveGroups, len(r.order))
+	out := make(map[string][]*projection, n)
+	for i, p := range r.order {
+		t := groupTopicPrefix + strconv.Itoa(i%n)
+		out[t] = append(out[t], p)
+	}
+	return out
+}
+
+// The live path applies each batch of the feed to each group of projections
+// in one transaction (Config.LiveGroups groups, applied side by side): one
+// read of the feed a group, then BEGIN, one statement locking every
 // projection's checkpoint row, each projection's Apply of the batch (events
 // at or before its own checkpoint skipped), the Flushers, one statement
 // moving every checkpoint, COMMIT. A batch of one event, the usual case when
@@ -34,14 +49,22 @@ const groupTopic = "_projections"
 // projection whose checkpoint is before the batch (a rebuild swapped in
 // tables that end earlier) is left out of the group and caught up alone.
 
-// groupStart is the feed's StartFunc: the group starts after the earliest
-// checkpoint; a projection's own topic starts after its checkpoint.
-func (r *Runner) groupStart(ctx context.Context, topic string) (eventstore.Position, error) {
-	if topic != groupTopic {
-		return r.startPosition(ctx, topic)
+// groupStart returns the feed's StartFunc for groups: a group starts after
+// its earliest checkpoint; a projection's own topic after its checkpoint.
+func (r *Runner) groupStart(groups map[string][]*projection) StartFunc {
+	return func(ctx context.Context, topic string) (eventstore.Position, error) {
+		members, ok := groups[topic]
+		if !ok {
+			return r.startPosition(ctx, topic)
+		}
+		return r.earliest(ctx, members)
 	}
+}
+
+// earliest is the earliest stored checkpoint of ps.
+func (r *Runner) earliest(ctx context.Context, ps []*projection) (eventstore.Position, error) {
 	var first eventstore.Position
-	for i, p := range r.order {
+	for i, p := range ps {
 		pos, err := r.startPosition(ctx, p.name)
 		if err != nil {
 			return eventstore.Position{}, err
@@ -54,8 +77,8 @@ func (r *Runner) groupStart(ctx context.Context, topic string) (eventstore.Posit
 }
 
 // groupHandler applies one feed message (a batch of events) to every
-// projection.
-func (r *Runner) groupHandler() message.NoPublishHandlerFunc {
+// projection of group.
+func (r *Runner) groupHandler(group []*projection) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		b, err := BatchFromMessage(msg)
 		if err != nil {
@@ -64,26 +87,26 @@ func (r *Runner) groupHandler() message.NoPublishHandlerFunc {
 		ctx := msg.Context()
 		// The gates: a rebuild's swap or a test's handler never
 		// interleaves with the live path of the same projection.
-		for i, p := range r.order {
+		for i, p := range group {
 			if err := p.hold(ctx); err != nil {
-				for _, q := range r.order[:i] {
+				for _, q := range group[:i] {
 					q.release()
 				}
 				return err
 			}
 		}
 		defer func() {
-			for _, p := range r.order {
+			for _, p := range group {
 				p.release()
 			}
 		}()
 		if len(b.Events) > 0 {
-			if err := r.applyGroup(ctx, b); err != nil {
+			if err := r.applyGroup(ctx, group, b); err != nil {
 				return err
 			}
 		}
 		if b.CaughtUp {
-			for _, p := range r.order {
+			for _, p := range group {
 				if err := r.caughtUp(ctx, p, b.Position); err != nil {
 					return err
 				}
@@ -93,9 +116,10 @@ func (r *Runner) groupHandler() message.NoPublishHandlerFunc {
 	}
 }
 
-// applyGroup applies b to every projection, in one transaction when it can.
-func (r *Runner) applyGroup(ctx context.Context, b Batch) error {
-	alone, err := r.applyGroupTx(ctx, b)
+// applyGroup applies b to every projection of group, in one transaction
+// when it can.
+func (r *Runner) applyGroup(ctx context.Context, group []*projection, b Batch) error {
+	alone, err := r.applyGroupTx(ctx, group, b)
 	var failed *groupApplyError
 	if err != nil {
 		if ctx.Err() != nil {
@@ -103,7 +127,7 @@ func (r *Runner) applyGroup(ctx context.Context, b Batch) error {
 		}
 		r.cfg.Logger.DebugContext(ctx, "projections: the group's transaction failed; applying the batch projection by projection",
 			"after", b.Prev.String(), "events", len(b.Events), "err", err)
-		alone = r.order
+		alone = group
 		errors.As(err, &failed)
 	}
 	for _, p := range alone {
@@ -156,7 +180,7 @@ func (r *Runner) applyLiveAfter(ctx context.Context, p *projection, b Batch, k i
 // applyGroupTx applies b to the projections whose checkpoint is not before
 // b.Prev in one transaction, and returns the others. An error means nothing
 // was committed.
-func (r *Runner) applyGroupTx(ctx context.Context, b Batch) (alone []*projection, err error) {
+func (r *Runner) applyGroupTx(ctx context.Context, group []*projection, b Batch) (alone []*projection, err error) {
 	start := time.Now()
 	select {
 	case r.slots <- struct{}{}:
@@ -171,8 +195,8 @@ func (r *Runner) applyGroupTx(ctx context.Context, b Batch) (alone []*projection
 	tx := &slotTx{Tx: inner, release: func() { <-r.slots }}
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 
-	names := make([]string, len(r.order))
-	for i, p := range r.order {
+	names := make([]string, len(group))
+	for i, p := range group {
 		names[i] = p.name
 	}
 	cps, err := lockCheckpoints(ctx, tx, names)
@@ -185,7 +209,7 @@ func (r *Runner) applyGroupTx(ctx context.Context, b Batch) (alone []*projection
 		n    int
 	}
 	var done []moved
-	for _, p := range r.order {
+	for _, p := range group {
 		cp := cps[p.name]
 		if cp.Less(b.Prev) {
 			alone = append(alone, p) // a gap: caught up alone (applyLive)

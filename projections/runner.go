@@ -92,6 +92,12 @@ type Config struct {
 	// transaction: whatever the feed has ready when the previous batch is
 	// done, up to this many (default 500; 1 applies event by event).
 	LiveBatch int
+	// LiveGroups is how many transactions the live path applies a batch
+	// in, side by side: the projections are dealt into this many groups,
+	// each following the feed in one transaction a batch (group.go).
+	// Fewer groups commit less per event; more apply in parallel
+	// (default 2; 1 puts every projection in one transaction).
+	LiveGroups int
 	// OnBatch, if set, is called after every committed transaction of a
 	// projection (metrics). It must not block.
 	OnBatch func(BatchStats)
@@ -217,6 +223,9 @@ func NewRunnerWithConfig(cfg Config, ps ...Projection) *Runner {
 	if cfg.LiveBatch <= 0 {
 		cfg.LiveBatch = 500
 	}
+	if cfg.LiveGroups <= 0 {
+		cfg.LiveGroups = 2
+	}
 	r := &Runner{
 		cfg:      cfg,
 		byNm:     map[string]*projection{},
@@ -304,9 +313,10 @@ func (r *Runner) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	groups := r.groups()
 	feed := NewFeedSubscriber(FeedConfig{
 		Store:           r.cfg.Store,
-		Start:           r.groupStart,
+		Start:           r.groupStart(groups),
 		DeliverCaughtUp: true,
 		RedeliveryDelay: r.cfg.RedeliveryDelay,
 		MaxBatch:        r.cfg.LiveBatch,
@@ -330,11 +340,13 @@ func (r *Runner) Run(ctx context.Context) error {
 		Logger:          r.wmLog,
 		ShouldRetry:     func(p middleware.RetryParams) bool { return p.Err != nil && !errors.Is(p.Err, context.Canceled) },
 	}
-	// One handler for all the projections (group.go): one read of the
+	// One handler a group of projections (group.go): one read of the
 	// feed and one transaction a batch. The gates are taken inside it,
 	// around the retries of each attempt.
-	h := router.AddConsumerHandler("projections", groupTopic, feed, r.groupHandler())
-	h.AddMiddleware(retry.Middleware, middleware.Recoverer)
+	for topic, group := range groups {
+		h := router.AddConsumerHandler(topic, topic, feed, r.groupHandler(group))
+		h.AddMiddleware(retry.Middleware, middleware.Recoverer)
+	}
 
 	err = router.Run(ctx)
 	if ctx.Err() != nil {

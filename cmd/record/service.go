@@ -133,7 +133,8 @@ func WirePools(cfg Config, log *slog.Logger, pools Pools, store eventstore.Store
 	s.Handlers = commands.NewHandlers(commands.Deps{Repo: s.Repo, Creds: s.Creds, Now: now, Files: commands.NewFileStore(pool, now),
 		Subjects: projections.NewRegistrationInputs(pool)})
 	s.Runner = projections.NewRunnerWithConfig(projections.Config{Store: store, Registry: reg, Pool: s.ProjPool, Logger: log,
-		OnBatch: onBatch(s.Metrics), Personal: s.personalOpener()}, allProjections(s)...)
+		OnBatch: onBatch(s.Metrics), Personal: s.personalOpener(),
+		LiveGroups: int(envInt32("PROJECTION_GROUPS", 0))}, allProjections(s)...)
 	s.Teachers = projections.NewTeacherQueries(pool)
 	s.HTTP = httpapi.New(httpapi.Config{
 		Log: log, Pool: pool, Creds: s.Creds, Security: s.Security, Waiter: s.Runner,
