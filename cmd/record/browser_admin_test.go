@@ -225,6 +225,7 @@ func TestBrowserCityProvinceStory(t *testing.T) {
 	prov.seeIn("基本信息", "已删除")
 	prov.notSee("刘芳")
 	prov.notSee("*删除") // an erased value is not masked as if it were one
+	prov.notSee("已脱敏") // nor said to be
 	prov.notSee("此操作无法撤销")
 	prov.shot("province-teacher-erased")
 
