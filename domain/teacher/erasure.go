@@ -43,7 +43,8 @@ type ClaimRef struct {
 // the erasure process that follows this event, so the personal fields of
 // every earlier event read as ErasedValue from then on. Claims lists the
 // claims to release (the ID number's, the certificate number's). The
-// record is read-only afterwards.
+// record is read-only afterwards; an open transfer is cancelled by the same
+// command, just before (ErasureCancelsTransfer).
 type Erased struct {
 	TeacherID uuid.UUID   `json:"teacher_id"`
 	Reason    string      `json:"reason"`
@@ -84,6 +85,16 @@ func (t *Teacher) Erase(actor access.Actor, reason string, claims []ClaimRef, no
 	case utf8.RuneCountInString(reason) > 500:
 		return domain.Invalid("reason", "不能超过500个字符")
 	}
+	// An open transfer could never be decided on a read-only record, and
+	// would sit in the receiving county's queue: it is withdrawn first.
+	if tr, open := t.OpenTransfer(); open {
+		t.Record(t, &TransferCancelled{TeacherID: t.id, TransferID: tr.ID, Reason: ErasureCancelsTransfer,
+			ActorID: actor.UserID, ActorRole: actor.Role})
+	}
 	t.Record(t, &Erased{TeacherID: t.id, Reason: reason, Claims: claims, ActorID: actor.UserID, ActorRole: actor.Role})
 	return nil
 }
+
+// ErasureCancelsTransfer is the reason of the TransferCancelled an erasure
+// records before Erased when a transfer was open.
+const ErasureCancelsTransfer = "个人信息已依法删除，调动随之撤销"
