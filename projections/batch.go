@@ -177,15 +177,22 @@ func (t *slotTx) Rollback(ctx context.Context) error {
 }
 
 // applySeq applies the events after cp in order and returns the index of
-// the first that fails.
+// the first that fails. The projection's statements are pipelined
+// (pipeTx): they reach PostgreSQL together, at the latest before applySeq
+// returns, and a failing one is charged to the event that issued it.
 func (r *Runner) applySeq(ctx context.Context, tx pgx.Tx, p *projection, events []eventstore.RecordedEvent, cp eventstore.Position) (int, error) {
+	pt := &pipeTx{Tx: tx}
 	for i, rec := range events {
 		if !cp.Less(rec.Position) {
 			continue
 		}
-		if err := r.applyRecovering(ctx, tx, p, rec); err != nil {
-			return i, err
+		pt.cur = i
+		if err := r.applyRecovering(ctx, pt, p, rec); err != nil {
+			return failedEvent(err, i), err
 		}
+	}
+	if err := pt.flush(ctx); err != nil {
+		return failedEvent(err, len(events)-1), fmt.Errorf("projection %s: %w", p.name, err)
 	}
 	return len(events), nil
 }

@@ -72,7 +72,7 @@ func (CreditAuditProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Env
 
 // applyAuditReview records a review once (the revision guards a replay).
 func applyAuditReview(ctx context.Context, tx pgx.Tx, rev int64, sampleID, entryID uuid.UUID, o creditaudit.Outcome, reason, by string, at time.Time) error {
-	tag, err := tx.Exec(ctx, `UPDATE credit_audit_samples SET revision = $2, reviewed = reviewed + 1,
+	tag, err := execNow(ctx, tx, `UPDATE credit_audit_samples SET revision = $2, reviewed = reviewed + 1,
 			upheld = upheld + $3, revoked = revoked + $4 WHERE sample_id = $1 AND revision < $2`,
 		sampleID, rev, b2i(o == creditaudit.OutcomeUpheld), b2i(o == creditaudit.OutcomeRevoked))
 	if err != nil || tag.RowsAffected() == 0 {

@@ -47,6 +47,8 @@ func toyRegistry() *event.Registry {
 type toyProjection struct {
 	name string
 	hook func(ctx context.Context, env event.Envelope) error
+	// txHook, if set, runs after hook with the transaction Apply got.
+	txHook func(ctx context.Context, tx pgx.Tx, env event.Envelope) error
 
 	mu    sync.Mutex
 	calls int
@@ -72,7 +74,12 @@ func (p *toyProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope
 		return err
 	}
 	if p.hook != nil {
-		return p.hook(ctx, env)
+		if err := p.hook(ctx, env); err != nil {
+			return err
+		}
+	}
+	if p.txHook != nil {
+		return p.txHook(ctx, tx, env)
 	}
 	return nil
 }

@@ -75,6 +75,7 @@ func (p *MerkleProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envel
 }
 
 func (p *MerkleProjection) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
+	tx = baseTx(tx) // one tree state per transaction, however the runner wraps it
 	key := leafKey{env.Stream, env.Revision}
 	c := p.cache
 	if c == nil || c.tx != tx {
@@ -135,6 +136,7 @@ func (p *MerkleProjection) apply(ctx context.Context, tx pgx.Tx, env event.Envel
 func (p *MerkleProjection) Flush(ctx context.Context, tx pgx.Tx) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	tx = baseTx(tx)
 	c := p.cache
 	if c == nil || c.tx != tx {
 		return nil

@@ -34,7 +34,7 @@ func (RegistrationStatusProjection) Apply(ctx context.Context, tx pgx.Tx, env ev
 	if d.Reasons == nil {
 		reasons = []byte("[]")
 	}
-	tag, err := tx.Exec(ctx, `INSERT INTO registration_decisions (decision_id, teacher_id, county, kind, outcome, check_outcome,
+	tag, err := execNow(ctx, tx, `INSERT INTO registration_decisions (decision_id, teacher_id, county, kind, outcome, check_outcome,
 			cycle_start, cycle_end, checked_as_of, policy_version, policy_scope, reasons, evidence_digest, note, decided_on,
 			decided_by_name, recorded_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) ON CONFLICT (decision_id) DO NOTHING`,

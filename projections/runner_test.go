@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -724,6 +726,49 @@ func TestRunnerParksAPermanentFailureAtOnce(t *testing.T) {
 		}
 		if parked, err := r.Parked(context.Background()); err != nil || len(parked) != 2 {
 			t.Fatalf("parked = %v, %v, want two", parked, err)
+		}
+	})
+}
+
+// A statement that fails is charged to the event whose Apply issued it,
+// though the projections' statements reach PostgreSQL together (pipeTx):
+// the event is parked, the events queued with it and after it apply.
+func TestRunnerChargesAFailingStatementToItsEvent(t *testing.T) {
+	forEachStore(t, func(t *testing.T, sf storeFactory) {
+		e := newEnv(t, sf)
+		createToyTables(t, e.pool, "toy")
+		p := &toyProjection{name: "toy", txHook: func(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
+			if n := env.Event.(*toyHappened).N; n == 13 || n == 43 {
+				// NOT NULL violated (class 23): answered only when the
+				// queued statements are sent, after later events queued
+				// theirs.
+				_, err := tx.Exec(ctx, `INSERT INTO toy_log (event_id, stream, revision, n, actor_role) VALUES ($1, NULL, 0, 0, '')`, env.ID)
+				return err
+			}
+			return nil
+		}}
+		w := newFeedWriter(t, e.store, 3)
+		backlog(t, e.store, w, 30)
+		r := e.runner(p)
+		start(t, r)
+		waitLive(t, r, "toy")
+		waitFor(t, r, w.append(20))
+		parked, err := r.Parked(context.Background())
+		if err != nil || len(parked) != 2 {
+			t.Fatalf("parked = %v, %v, want two", parked, err)
+		}
+		var ns []int
+		if err := e.pool.QueryRow(context.Background(), `SELECT array_agg(n ORDER BY n) FROM toy_log`).Scan(&ns); err != nil {
+			t.Fatal(err)
+		}
+		var want []int
+		for n := 1; n <= 50; n++ {
+			if n%7 != 0 && n != 13 && n != 43 { // every 7th is another service's event
+				want = append(want, n)
+			}
+		}
+		if !slices.Equal(ns, want) {
+			t.Errorf("applied events = %v, want %v", ns, want)
 		}
 	})
 }
