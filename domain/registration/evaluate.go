@@ -281,7 +281,7 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 	} else if e.cycle.End.Before(windowEnd) {
 		windowEnd = e.cycle.End
 	}
-	var in []credit.Entry
+	in := make([]credit.Entry, 0, len(entries))
 	for _, en := range entries {
 		d := dateOf(en.CompletedOn)
 		if !d.Before(e.cycle.Start) && d.Before(windowEnd) {
@@ -292,6 +292,7 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 		return cmp.Or(dateOf(a.CompletedOn).Compare(dateOf(b.CompletedOn)), strings.Compare(a.Key, b.Key))
 	})
 
+	e.res.Evidence.Entries = slices.Grow(e.res.Evidence.Entries, len(in))
 	seen := map[string]bool{}
 	flatYears := map[credit.Category]map[int]bool{}
 	capLeft := e.p.SchoolBasedCapHours
