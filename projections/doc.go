@@ -9,6 +9,8 @@
 // member's checkpoint in it), batch.go (one transaction per batch and
 // projection, for catch-up, rebuilds and the fallback when a group's
 // transaction fails; a failing event retried alone and parked),
+// pipeline.go (a projection's Exec statements for a run of events sent in
+// one round trip, a failure charged to the event that issued it),
 // checkpoint.go (checkpoints stored in the read-model transaction),
 // parked.go (parked events), wait.go (WaitFor, Status) and rebuild.go
 // (Rebuild, RebuildAll). Each read model is one more file implementing
