@@ -52,10 +52,12 @@ bench-eventstore:
 bench-projections:
 	$(GO) test -run '^$$' -bench . -benchtime 3000x -timeout 30m ./projections/
 
-## bench-scale: county roster (16 readers, old query as baseline) and registration batch check
-## (baseline: one by one) on a database built by `record seed` and `record rebuild`
-## (SCALE_DATABASE_URL=postgres://…); figures in BENCHMARKS.md
+## bench-scale: county roster (16 readers, old query as baseline), registration batch check
+## (baseline: one by one) and the personal space (16 teachers reading, GET /api/v1/me as baseline)
+## on a database built by `record seed` and `record rebuild` (SCALE_DATABASE_URL=postgres://…,
+## DATA_DIR the seed's); figures in BENCHMARKS.md
 bench-scale:
+	PS_BENCH_DATABASE_URL=$(SCALE_DATABASE_URL) $(GO) test -run '^$$' -bench PersonalSpaceAtScale -benchtime 1x -timeout 30m ./cmd/record/
 	ROSTER_BENCH_DATABASE_URL=$(SCALE_DATABASE_URL) $(GO) test -run '^$$' -bench RosterAtScale -benchtime 1x -timeout 60m ./projections/
 	BATCH_BENCH_DATABASE_URL=$(SCALE_DATABASE_URL) BATCH_BENCH_JURISDICTION=13 $(GO) test -run '^$$' -bench RegistrationBatchCheck -benchtime 1x -timeout 60m ./cmd/record/
 
