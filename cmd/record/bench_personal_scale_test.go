@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -144,6 +145,13 @@ func BenchmarkPersonalSpaceAtScale(b *testing.B) {
 			p50, p99 := pct(lat, 50), pct(lat, 99)
 			worst = max(worst, p99)
 			b.Logf("%-40s p50 %6.2f ms  p99 %6.2f ms  (%d requests; p99 %.1fx the baseline's)", p, ms(p50), ms(p99), len(lat), float64(p99)/float64(bp99))
+		}
+		if st, err := os.ReadFile("/proc/self/status"); err == nil {
+			for _, l := range strings.Split(string(st), "\n") {
+				if strings.HasPrefix(l, "VmHWM:") || strings.HasPrefix(l, "VmRSS:") {
+					b.Logf("the process (the whole service in it): %s", strings.Join(strings.Fields(l), " "))
+				}
+			}
 		}
 		b.ReportMetric(ms(worst), "worst_p99_ms")
 		b.ReportMetric(ms(bp99), "baseline_p99_ms")
