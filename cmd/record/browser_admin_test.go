@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -210,7 +212,16 @@ func TestBrowserCityProvinceStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.svc.Handlers.EditTeacher(ctx, qiaoxiActor, liu, map[string]string{"email": "liufang@example.com"}, "", nil); err != nil {
+	edited, err := a.svc.Handlers.EditTeacher(ctx, qiaoxiActor, liu, map[string]string{"email": "liufang@example.com"}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The page reopened below must show that edit: wait for the read
+	// models (the edit did not come through the browser, which would
+	// have carried its position; on a loaded machine they lag).
+	waitCtx, waitDone := context.WithTimeout(ctx, time.Minute)
+	defer waitDone()
+	if err := a.svc.Runner.WaitFor(waitCtx, edited.Position); err != nil {
 		t.Fatal(err)
 	}
 	prov.fill("法律依据", "依据《个人信息保护法》第四十七条，本人申请删除")
