@@ -117,9 +117,28 @@ func ValidateNewPassword(pw, login string) error {
 
 // CreateAccount stores a new login with its hashed password.
 func (c *Credentials) CreateAccount(ctx context.Context, p Principal, password string, mustChange bool) error {
+	hash, err := c.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	return c.CreateAccountHashed(ctx, p, hash, mustChange)
+}
+
+// HashPassword hashes a password at the configured cost.
+func (c *Credentials) HashPassword(password string) ([]byte, error) {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), c.cost)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	return hash, nil
+}
+
+// CreateAccountHashed is CreateAccount with the password already hashed
+// by HashPassword (the generator hashes each distinct initial password
+// once).
+func (c *Credentials) CreateAccountHashed(ctx context.Context, p Principal, hash []byte, mustChange bool) error {
+	if _, err := bcrypt.Cost(hash); err != nil {
+		return fmt.Errorf("create account: not a bcrypt hash: %w", err)
 	}
 	// A placeholder row (made by the AccountProcess for a request that was
 	// cut off) is replaced by the creating request's own password.

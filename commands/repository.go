@@ -156,11 +156,16 @@ type Write struct {
 }
 
 // Save appends agg's recorded events with the exact expected revision. It
-// reads the stream's last event for the hash chain; Update passes the hash
-// it loaded instead.
+// reads the stream's last event for the hash chain (not for a new stream);
+// Update passes the hash it loaded instead.
 func (r *Repository) Save(ctx context.Context, stream string, agg Aggregate, w Write) (eventstore.AppendResult, error) {
 	if len(agg.Changes()) == 0 {
 		return eventstore.AppendResult{}, nil
+	}
+	if agg.Version() < 0 {
+		// A new stream: its first event links to zero, and the append
+		// expects no stream, so an existing one fails it; nothing to read.
+		return r.save(ctx, stream, agg, w, integrity.Zero)
 	}
 	prev, err := TailHash(ctx, r.store, stream)
 	if err != nil {
