@@ -64,6 +64,10 @@ func (*MerkleProjection) Tables() []string {
 	return []string{"merkle_leaves", "merkle_hashes", "merkle_state"}
 }
 
+// ReadIndexes: the first event of each transaction is looked up by
+// stream and revision (is it in the tree already?).
+func (*MerkleProjection) ReadIndexes() []string { return []string{"merkle_leaves_stream"} }
+
 func (p *MerkleProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()

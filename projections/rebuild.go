@@ -480,7 +480,7 @@ func createShadow(ctx context.Context, pool pgxExecQuerier, j *shadowJob) error 
 		if err := shadowSequences(ctx, tx, t, shadow); err != nil {
 			return fmt.Errorf("rebuild %s: sequences of %s: %w", j.p.name, t, err)
 		}
-		defs, later, err := shadowIndexes(ctx, tx, t, j.p.schema)
+		defs, later, err := shadowIndexes(ctx, tx, t, j.p.schema, readIndexes(j.p.Projection))
 		if err != nil {
 			return fmt.Errorf("rebuild %s: indexes of %s: %w", j.p.name, t, err)
 		}
@@ -540,11 +540,32 @@ func shadowSequences(ctx context.Context, tx pgx.Tx, t, shadow string) error {
 	return nil
 }
 
+// IndexReader is implemented by a projection whose Apply reads its own
+// tables through non-unique indexes: a rebuild builds those before it
+// loads the shadow tables, where it builds the other non-unique indexes
+// after (without them every such read of a growing shadow table would scan
+// it whole).
+type IndexReader interface {
+	ReadIndexes() []string
+}
+
+func readIndexes(p Projection) map[string]bool {
+	r, ok := p.(IndexReader)
+	if !ok {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, name := range r.ReadIndexes() {
+		m[name] = true
+	}
+	return m
+}
+
 // shadowIndexes returns the statements that give the shadow of public
 // table t the same keys and indexes, under the same names: now the
-// primary, unique and exclusion constraints and unique indexes, later the
-// rest. tx's search_path is pg_catalog.
-func shadowIndexes(ctx context.Context, tx pgx.Tx, t, schema string) (now, later []string, err error) {
+// primary, unique and exclusion constraints, unique indexes and the
+// indexes named in reads, later the rest. tx's search_path is pg_catalog.
+func shadowIndexes(ctx context.Context, tx pgx.Tx, t, schema string, reads map[string]bool) (now, later []string, err error) {
 	var qualified, shadowQualified string
 	if err := tx.QueryRow(ctx, `SELECT format('%I.%I', 'public', $1::text), format('%I.%I', $2::text, $1::text)`, t, schema).Scan(&qualified, &shadowQualified); err != nil {
 		return nil, nil, err
@@ -570,7 +591,7 @@ func shadowIndexes(ctx context.Context, tx pgx.Tx, t, schema string) (now, later
 		return nil, nil, err
 	}
 	rows, err = tx.Query(ctx, `
-		SELECT pg_get_indexdef(i.indexrelid), i.indisunique
+		SELECT pg_get_indexdef(i.indexrelid), i.indisunique, (SELECT relname FROM pg_class WHERE oid = i.indexrelid)
 		FROM pg_index i
 		WHERE i.indrelid = ('public.' || quote_ident($1))::regclass
 		  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid)
@@ -580,9 +601,9 @@ func shadowIndexes(ctx context.Context, tx pgx.Tx, t, schema string) (now, later
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var def string
+		var def, name string
 		var unique bool
-		if err := rows.Scan(&def, &unique); err != nil {
+		if err := rows.Scan(&def, &unique, &name); err != nil {
 			return nil, nil, err
 		}
 		on := " ON " + qualified + " "
@@ -590,7 +611,7 @@ func shadowIndexes(ctx context.Context, tx pgx.Tx, t, schema string) (now, later
 			return nil, nil, fmt.Errorf("index definition %q does not name %s", def, qualified)
 		}
 		def = strings.Replace(def, on, " ON "+shadowQualified+" ", 1)
-		if unique {
+		if unique || reads[name] {
 			now = append(now, def)
 		} else {
 			later = append(later, def)

@@ -290,3 +290,58 @@ func TestConcurrentRebuildsOfOneProjectionRefused(t *testing.T) {
 		}
 	}
 }
+
+// indexReadingToy is the toy projection declaring that its Apply reads
+// toy_log by (stream, revision).
+type indexReadingToy struct{ *toyProjection }
+
+func (indexReadingToy) ReadIndexes() []string { return []string{"toy_log_stream"} }
+
+// A rebuild builds the non-unique indexes a projection's Apply reads
+// (IndexReader) before it loads the shadow tables, and the others after:
+// during the load the shadow has the one and not the other; after the swap
+// the live table has both, as before.
+func TestRebuildBuildsTheIndexesApplyReadsFirst(t *testing.T) {
+	sf := storeFactories()[1]
+	e := newEnv(t, sf)
+	createToyTables(t, e.pool, "toy")
+	if _, err := e.pool.Exec(context.Background(), `CREATE INDEX toy_log_stream ON toy_log (stream, revision);
+		CREATE INDEX toy_log_n ON toy_log (n)`); err != nil {
+		t.Fatal(err)
+	}
+	shape := tableShape(t, e.pool, "toy_log")
+	w := newFeedWriter(t, e.store, 3)
+	r := e.runner(indexReadingToy{&toyProjection{name: "toy"}})
+	start(t, r)
+	waitFor(t, r, w.append(60))
+
+	var during []string
+	r.rebuildHook = func(stage, _ string) error {
+		if stage == "batch" && during == nil {
+			rows, err := e.pool.Query(context.Background(), `SELECT indexname FROM pg_indexes WHERE schemaname = 'rebuild_toy' AND tablename = 'toy_log' ORDER BY 1`)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			during = []string{}
+			for rows.Next() {
+				var n string
+				if err := rows.Scan(&n); err != nil {
+					return err
+				}
+				during = append(during, n)
+			}
+			return rows.Err()
+		}
+		return nil
+	}
+	if err := r.Rebuild(context.Background(), "toy"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"toy_log_pkey", "toy_log_stream"}; !reflect.DeepEqual(during, want) {
+		t.Fatalf("shadow indexes during the load = %v, want %v", during, want)
+	}
+	if got := tableShape(t, e.pool, "toy_log"); got != shape {
+		t.Fatalf("after the swap:\n%s\nwant\n%s", got, shape)
+	}
+}
