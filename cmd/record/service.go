@@ -73,6 +73,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Service, error) {
 		// pgx's default (max(4, cores)) is too small for the API.
 		pcfg.MaxConns = envInt32("POOL_API", defaultAPIPool)
 	}
+	migrations.Configure(pcfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)

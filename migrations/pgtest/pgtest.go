@@ -73,6 +73,7 @@ func NewWithURL(t testing.TB) (*pgxpool.Pool, string) {
 	}
 	// Room for an event store's listener, a projection runner and an API.
 	pcfg.MaxConns = 16
+	migrations.Configure(pcfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		t.Fatalf("pgtest: pool: %v", err)
