@@ -14,8 +14,10 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,7 +45,10 @@ import (
 // For each API phase: requests/s, the ratio to raw, p50/p99 latency, and
 // how far the read models were behind: every 250 ms the newest position
 // answered is waited for (the read-your-writes delay, p50 and max), and
-// after the phase how long the projections took to apply everything.
+// after the phase how long the projections took to apply everything; and
+// what a request cost the machine against what a raw INSERT did (opCost):
+// the CPU of the whole machine, the service's and PostgreSQL's, the
+// transactions and the WAL.
 //
 //	go test -run '^$' -bench APIWriteLoad -benchtime 1x ./cmd/record/            # seeds 2,000 teachers
 //	LOAD_BENCH_DATABASE_URL=postgres://…/scale go test …                          # a seeded database, read models built
@@ -229,11 +234,11 @@ func BenchmarkAPIWriteLoad(b *testing.B) {
 
 	b.ResetTimer()
 	for range b.N {
-		r1 := raw()
-		e := profiled("edits", edits)
-		r2 := raw()
-		g := profiled("registrations", regs)
-		r3 := raw()
+		r1 := costOf(ctx, pool, raw)
+		e := costOf(ctx, pool, func() loadResult { return profiled("edits", edits) })
+		r2 := costOf(ctx, pool, raw)
+		g := costOf(ctx, pool, func() loadResult { return profiled("registrations", regs) })
+		r3 := costOf(ctx, pool, raw)
 		base := (r1.perSec + r2.perSec + r3.perSec) / 3
 		b.Logf("%d teachers, %d clients, %s a phase; raw INSERT tx/s %.0f / %.0f / %.0f", teachers, clients, phase, r1.perSec, r2.perSec, r3.perSec)
 		for _, x := range []struct {
@@ -242,6 +247,7 @@ func BenchmarkAPIWriteLoad(b *testing.B) {
 		}{{"edits", e}, {"registrations", g}} {
 			b.Logf("%s: %.0f req/s = %.3f x raw; p50 %.1f ms, p99 %.1f ms; errors %d; read models behind: p50 %.0f ms, max %.0f ms; caught up %.2f s after the load",
 				x.name, x.r.perSec, x.r.perSec/base, x.r.p50, x.r.p99, x.r.errors, x.r.lagP50, x.r.lagMax, x.r.catchUp.Seconds())
+			b.Logf("%s: cost a request: %s; raw INSERT: %s", x.name, x.r.cost, r2.cost)
 			if x.r.firstErr != nil {
 				b.Logf("%s: first error: %v", x.name, x.r.firstErr)
 			}
@@ -252,6 +258,11 @@ func BenchmarkAPIWriteLoad(b *testing.B) {
 		b.ReportMetric(g.perSec/base, "regs_x_raw")
 		b.ReportMetric(g.p99, "reg_p99_ms")
 		b.ReportMetric(max(e.catchUp, g.catchUp).Seconds(), "catchup_s")
+		if raw := r2.cost.machineMs; raw > 0 {
+			// The ceiling of edits_x_raw on a machine busy on every core.
+			b.ReportMetric(e.cost.machineMs/raw, "edit_cpu_x_raw")
+			b.ReportMetric(g.cost.machineMs/raw, "reg_cpu_x_raw")
+		}
 	}
 }
 
@@ -281,6 +292,81 @@ type loadResult struct {
 	firstErr         error
 	lagP50, lagMax   float64
 	catchUp          time.Duration
+	ops              int
+	cost             opCost
+}
+
+// opCost is what one operation of a phase cost the machine: CPU time of
+// the whole machine (from /proc/stat) and of this process (the service and
+// the load's clients, from getrusage; the rest is PostgreSQL's), the
+// transactions PostgreSQL committed in the database (xact_commit: reads in
+// autocommit count too, the projections' included) and the WAL it wrote.
+// On a machine whose cores are all busy, the ratio of two phases'
+// throughputs is about the inverse ratio of their machine CPU per
+// operation.
+type opCost struct {
+	machineMs, selfMs, commits, walBytes float64
+}
+
+func (c opCost) String() string {
+	return fmt.Sprintf("machine CPU %.3f ms (this process %.3f, the rest %.3f), %.2f transactions, %.0f WAL bytes",
+		c.machineMs, c.selfMs, c.machineMs-c.selfMs, c.commits, c.walBytes)
+}
+
+type costSample struct {
+	machine, self time.Duration
+	commits       int64
+	wal           int64
+}
+
+func sampleCost(ctx context.Context, pool *pgxpool.Pool) (costSample, error) {
+	var s costSample
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return s, err
+	}
+	line, _, _ := bytes.Cut(raw, []byte("\n"))
+	f := strings.Fields(string(line)) // cpu user nice system idle iowait irq softirq steal …
+	if len(f) < 8 || f[0] != "cpu" {
+		return s, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7} {
+		n, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return s, fmt.Errorf("/proc/stat: %w", err)
+		}
+		ticks += n
+	}
+	s.machine = time.Duration(ticks) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return s, err
+	}
+	s.self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	err = pool.QueryRow(ctx, `SELECT xact_commit, pg_current_wal_lsn() - '0/0'::pg_lsn FROM pg_stat_database WHERE datname = current_database()`).Scan(&s.commits, &s.wal)
+	return s, err
+}
+
+// costOf runs a phase and divides what it cost by the operations it did.
+// pg_stat_database's counters lag by up to a second (a backend reports
+// them when idle), so the end is sampled after that.
+func costOf(ctx context.Context, pool *pgxpool.Pool, phase func() loadResult) loadResult {
+	before, err1 := sampleCost(ctx, pool)
+	r := phase()
+	time.Sleep(1100 * time.Millisecond)
+	after, err2 := sampleCost(ctx, pool)
+	if err1 != nil || err2 != nil || r.ops == 0 {
+		return r
+	}
+	n := float64(r.ops)
+	r.cost = opCost{
+		machineMs: float64((after.machine - before.machine).Microseconds()) / 1000 / n,
+		selfMs:    float64((after.self - before.self).Microseconds()) / 1000 / n,
+		commits:   float64(after.commits-before.commits) / n,
+		walBytes:  float64(after.wal-before.wal) / n,
+	}
+	return r
 }
 
 // loadLag samples how far behind the read models are during a phase.
@@ -385,6 +471,7 @@ func runLoad(clients int, d time.Duration, lag *loadLag, do func(client, i int) 
 		}
 	}
 	slices.Sort(lat)
+	res.ops = len(lat)
 	res.perSec = float64(len(lat)) / took.Seconds()
 	if n := len(lat); n > 0 {
 		res.p50, res.p99 = lat[n/2], lat[min(n-1, n*99/100)]
