@@ -30,3 +30,13 @@ func Configure(cfg *pgxpool.Config) {
 func RegisterTypes(m *pgtype.Map) {
 	m.TryWrapEncodePlanFuncs = append([]pgtype.TryWrapEncodePlanFunc{pgxuuid.TryWrapUUIDEncodePlan}, m.TryWrapEncodePlanFuncs...)
 }
+
+// NewPool is pgxpool.New with Configure.
+func NewPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	Configure(cfg)
+	return pgxpool.NewWithConfig(ctx, cfg)
+}

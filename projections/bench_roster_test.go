@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/hbte/record/migrations"
 )
 
 // BenchmarkRosterAtScale times the county roster (TeacherQueries.Roster)
@@ -32,7 +34,7 @@ func BenchmarkRosterAtScale(b *testing.B) {
 		b.Skip("set ROSTER_BENCH_DATABASE_URL to a seeded database")
 	}
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := migrations.NewPool(ctx, url)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hbte/record/domain/access"
 	"github.com/hbte/record/eventstore/postgres"
 	"github.com/hbte/record/httpapi"
+	"github.com/hbte/record/migrations"
 	"github.com/hbte/record/migrations/pgtest"
 	"github.com/hbte/record/projections"
 )
@@ -43,7 +44,7 @@ func BenchmarkRegistrationBatchCheck(b *testing.B) {
 	var pool *pgxpool.Pool
 	if url := os.Getenv("BATCH_BENCH_DATABASE_URL"); url != "" {
 		var err error
-		if pool, err = pgxpool.New(ctx, url); err != nil {
+		if pool, err = migrations.NewPool(ctx, url); err != nil {
 			b.Fatal(err)
 		}
 		defer pool.Close()

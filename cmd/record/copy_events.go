@@ -40,7 +40,7 @@ func copyEventsCmd(ctx context.Context, cfg Config, log *slog.Logger, from, to s
 	if from == "" || !strings.HasPrefix(to, "esdb://") && !strings.HasPrefix(to, "esdb+discover://") {
 		return errors.New("copy-events needs --from (a PostgreSQL URL, default DATABASE_URL) and --to (an esdb:// or esdb+discover:// URL)")
 	}
-	pool, err := pgxpool.New(ctx, from)
+	pool, err := migrations.NewPool(ctx, from)
 	if err != nil {
 		return fmt.Errorf("--from: %w", err)
 	}

@@ -39,6 +39,7 @@ import (
 	"github.com/hbte/record/eventstore"
 	"github.com/hbte/record/eventstore/postgres"
 	"github.com/hbte/record/httpapi"
+	"github.com/hbte/record/migrations"
 	"github.com/hbte/record/migrations/pgtest"
 )
 
@@ -275,7 +276,7 @@ func TestSoak(t *testing.T) {
 	var unit struct{ ID string }
 	_ = json.Unmarshal(raw, &unit)
 
-	pool, err := pgxpool.New(ctx, dsn)
+	pool, err := migrations.NewPool(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
