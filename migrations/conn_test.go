@@ -3,11 +3,13 @@ package migrations_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"github.com/hbte/record/migrations"
 	"github.com/hbte/record/migrations/pgtest"
 )
 
@@ -43,5 +45,29 @@ func TestUUIDParameters(t *testing.T) {
 	}
 	if got := fmt.Sprintf("%T", plan); strings.Contains(got, "DriverValuer") {
 		t.Fatalf("encode plan %s: the driver.Valuer path", got)
+	}
+}
+
+// Pools compile no query (jit off), unless the URL says otherwise.
+func TestPoolsRunWithoutJIT(t *testing.T) {
+	pool := pgtest.New(t)
+	var jit string
+	if err := pool.QueryRow(context.Background(), `SHOW jit`).Scan(&jit); err != nil || jit != "off" {
+		t.Fatalf("jit = %q (%v), want off", jit, err)
+	}
+	u, err := url.Parse(pgtest.URLFor("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("jit", "on")
+	u.RawQuery = q.Encode()
+	p, err := migrations.NewPool(context.Background(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.QueryRow(context.Background(), `SHOW jit`).Scan(&jit); err != nil || jit != "on" {
+		t.Fatalf("jit with jit=on in the URL = %q (%v), want on", jit, err)
 	}
 }
