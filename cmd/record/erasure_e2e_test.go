@@ -166,9 +166,22 @@ func TestErasureEndToEnd(t *testing.T) {
 	})
 }
 
-// rawEvents is every stored event's data and metadata, concatenated.
+// rawEvents is every stored event's data and metadata, concatenated: the
+// feed once it shows the newest command's events (on PostgreSQL the feed
+// holds back what any older transaction on the server might precede).
 func (a *app) rawEvents(t *testing.T) []byte {
 	t.Helper()
+	if a.last != "" {
+		pos, err := eventstore.ParsePosition(a.last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := a.svc.Runner.WaitFor(wctx, pos); err != nil {
+			t.Fatalf("the feed did not reach %s: %v", a.last, err)
+		}
+	}
 	var buf bytes.Buffer
 	from := eventstore.Start
 	for {
