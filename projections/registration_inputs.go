@@ -307,7 +307,6 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 		return nil, fmt.Errorf("registration inputs: entries: %w", err)
 	}
 	var (
-		tid          uuid.UUID
 		en           credit.Entry
 		level, cat   string
 		hours, creds int64
@@ -315,8 +314,8 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 	)
 	_, err = pgx.ForEachRow(rows, []any{&tidB, &entryB, &en.Key, &en.Year, &en.CompletedOn, &level, &cat,
 		&hours, &creds, &en.Title, &en.Revoked, &en.RevokeReason, &en.Held, &en.Duplicate, &en.DuplicateReason}, func() error {
-		if tid = tidB; cur == nil || cur.TeacherID != tid {
-			cur = subs[tid]
+		if cur == nil || cur.TeacherID != tidB {
+			cur = subs[tidB]
 		}
 		e := en
 		e.ID = entryB
@@ -342,8 +341,8 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 	)
 	cur = nil
 	_, err = pgx.ForEachRow(rows, []any{&tidB, &year, &grade, &recorded, &passed, &breach}, func() error {
-		if tid = tidB; cur == nil || cur.TeacherID != tid {
-			cur = subs[tid]
+		if cur == nil || cur.TeacherID != tidB {
+			cur = subs[tidB]
 		}
 		if grade != "" {
 			cur.Annual = append(cur.Annual, appraisal.Annual{Year: year, Grade: appraisal.Grade(grade)})
