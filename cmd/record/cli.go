@@ -32,7 +32,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	copyFrom := fs.String("from", cfg.DatabaseURL, "copy-events: the PostgreSQL event store to copy")
 	copyTo := fs.String("to", "", "copy-events: the EventStoreDB to copy to (esdb://…)")
 	noRebuild := fs.Bool("no-rebuild", false, "copy-events: copy and verify only")
-	projection := fs.String("projection", "", "rebuild: one projection (all when empty)")
+	projection := fs.String("projection", "", "rebuild: the projections to rebuild, comma-separated, from one read of the feed (all when empty)")
 	cpuProfile := fs.String("cpuprofile", "", "rebuild: write a CPU profile (pprof) of the rebuild to this file")
 	sign := fs.Bool("sign", false, "verify: sign a digest of the tree first")
 	digestFiles := fs.String("digests", "", "verify: comma-separated files of exported digests to check as well")

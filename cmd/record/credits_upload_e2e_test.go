@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -404,9 +405,14 @@ func cwRebuildChangesNothing(t *testing.T, w *creditWorld, c *client, paths ...s
 	for _, p := range paths {
 		before[p] = string(c.must(200, "GET", p, nil).Body)
 	}
-	for _, name := range []string{"credit_teachers", "credit_history", "appraisal_results", "registration_status", "studios"} {
-		if err := w.a.svc.Rebuild(context.Background(), name, io.Discard); err != nil {
-			t.Fatalf("rebuild %s: %v", name, err)
+	// An unknown name refuses the whole list; several names are rebuilt
+	// from one read of the feed (record rebuild --projection a,b).
+	if err := w.a.svc.Rebuild(context.Background(), "credit_teachers,no_such_projection", io.Discard); !errors.Is(err, projections.ErrUnknownProjection) {
+		t.Fatalf("rebuild with an unknown name: %v, want ErrUnknownProjection", err)
+	}
+	for _, names := range []string{"credit_teachers, credit_history,appraisal_results", "registration_status", "studios"} {
+		if err := w.a.svc.Rebuild(context.Background(), names, io.Discard); err != nil {
+			t.Fatalf("rebuild %s: %v", names, err)
 		}
 	}
 	for _, p := range paths {

@@ -231,19 +231,24 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 // blue/green (projections/rebuild.go): the service may run meanwhile and
 // keeps answering from the live tables until each swap; a second rebuild
 // of the same projection, from any process, is refused naming the first.
-func (s *Service) Rebuild(ctx context.Context, name string, out io.Writer) error {
+func (s *Service) Rebuild(ctx context.Context, names string, out io.Writer) error {
 	start := time.Now()
-	if name == "" {
+	if names == "" {
 		if err := s.Runner.RebuildAll(ctx); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "all projections rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
 		return nil
 	}
-	if err := s.Runner.Rebuild(ctx, name); err != nil {
+	// Several names (comma-separated) are rebuilt from one read of the feed.
+	list := strings.Split(names, ",")
+	for i, n := range list {
+		list[i] = strings.TrimSpace(n)
+	}
+	if err := s.Runner.RebuildSome(ctx, list); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "projection %s rebuilt in %s\n", name, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "projection %s rebuilt in %s\n", strings.Join(list, ", "), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
