@@ -262,7 +262,7 @@ func (e *evaluation) reason(code string, effect Outcome, msg string) {
 	e.res.Reasons = append(e.res.Reasons, Reason{Code: code, Message: msg, Effect: effect})
 }
 
-func isSchoolBased(en credit.Entry) bool {
+func isSchoolBased(en *credit.Entry) bool {
 	return en.Category == credit.CategorySchoolBased ||
 		en.Level == credit.LevelSchool && (en.Category == credit.CategoryTraining || en.Category == credit.CategoryOther)
 }
@@ -281,19 +281,21 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 	} else if e.cycle.End.Before(windowEnd) {
 		windowEnd = e.cycle.End
 	}
-	in := make([]credit.Entry, 0, len(entries))
-	for _, en := range entries {
-		d := dateOf(en.CompletedOn)
+	// Pointers into entries, not copies: an entry is a large struct, and a
+	// county's batch check evaluates millions of them.
+	in := make([]*credit.Entry, 0, len(entries))
+	for i := range entries {
+		d := dateOf(entries[i].CompletedOn)
 		if !d.Before(e.cycle.Start) && d.Before(windowEnd) {
-			in = append(in, en)
+			in = append(in, &entries[i])
 		}
 	}
-	slices.SortStableFunc(in, func(a, b credit.Entry) int {
+	slices.SortStableFunc(in, func(a, b *credit.Entry) int {
 		return cmp.Or(dateOf(a.CompletedOn).Compare(dateOf(b.CompletedOn)), strings.Compare(a.Key, b.Key))
 	})
 
 	e.res.Evidence.Entries = slices.Grow(e.res.Evidence.Entries, len(in))
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(in))
 	flatYears := map[credit.Category]map[int]bool{}
 	capLeft := e.p.SchoolBasedCapHours
 	prog := &e.res.Progress
@@ -385,6 +387,7 @@ func (e *evaluation) countHours(entries []credit.Entry) {
 	prog.CountyOrAboveMissing = prog.CountyOrAboveRequired.Sub(prog.CountyOrAboveHours).Max(credit.Quantity{})
 
 	years := e.cycle.End.Year() - e.cycle.Start.Year()
+	e.res.Evidence.CycleYears = slices.Grow(e.res.Evidence.CycleYears, years)
 	for i := range years {
 		from, to := e.cycle.Start.AddDate(i, 0, 0), e.cycle.Start.AddDate(i+1, 0, 0)
 		cy := CycleYearHours{From: from, To: to, Minimum: e.p.MinYearHours, Due: !e.asOf.Before(to)}
