@@ -278,7 +278,7 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 	if _, err := tx.Exec(ctx, `SET LOCAL enable_memoize = off`); err != nil {
 		return nil, fmt.Errorf("registration inputs: %w", err)
 	}
-	rows, err := tx.Query(ctx, `SELECT t.teacher_id, t.registered, t.county, t.name, t.id_number, `+categoryColumnsOf("t")+`,
+	rows, err := tx.Query(ctx, `SELECT t.teacher_id, t.registered, t.county, t.name, t.id_number, `+regcheckCategoryColumns+`,
 			t.first_registered_on, t.last_registered_on, t.last_outcome, t.last_decided_on, t.fitness, t.revoked
 		FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS d(id)) u
 		CROSS JOIN LATERAL (SELECT * FROM regcheck_teachers t WHERE t.teacher_id = u.id OFFSET 0) t`, ids)
@@ -335,11 +335,8 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 	}
 	inOrder, err := readEntries(ctx, tx, subs, cur, since, asOf, !q.sorted)
 	if err == nil && !inOrder {
-		// The rows of a teacher did not come together in grant order: read
-		// them again, sorted by PostgreSQL.
-		for _, s := range subs {
-			s.Entries = nil
-		}
+		// The rows of a teacher did not come together in grant order (none
+		// was kept): read them again, sorted by PostgreSQL.
 		_, err = readEntries(ctx, tx, subs, cur, since, asOf, false)
 	}
 	if err != nil {
@@ -409,8 +406,8 @@ func (q *RegistrationInputs) CheckSubjects(ctx context.Context, ids []uuid.UUID,
 // current registration from since[i] on) completed in their cycle before
 // asOf, in grant order. Unsorted, it takes the rows as the lookups return
 // them, a teacher's together in seq order, and reports false if they did
-// not come so (nothing can be relied on then; the caller reads again
-// sorted). Sorted, PostgreSQL sorts them. The entries of all the teachers
+// not come so (then it keeps none, and the caller reads again sorted).
+// Sorted, PostgreSQL sorts them. The entries of all the teachers
 // share one array: a slice each, not a slice grown row by row.
 func readEntries(ctx context.Context, tx pgx.Tx, subs map[uuid.UUID]*registration.Subject, ids []uuid.UUID, since []time.Time, asOf time.Time, unsorted bool) (bool, error) {
 	q := `SELECT e.teacher_id, e.seq, e.entry_id, e.key, e.year, e.completed_on, e.level, e.category,
@@ -473,15 +470,15 @@ func readEntries(ctx context.Context, tx pgx.Tx, subs map[uuid.UUID]*registratio
 	return true, nil
 }
 
-// categoryColumnsOf are the columns of teacher.CategoryFields of the table
-// aliased alias, in order.
-func categoryColumnsOf(alias string) string {
+// regcheckCategoryColumns are the columns of teacher.CategoryFields of
+// regcheck_teachers aliased t, in order.
+var regcheckCategoryColumns = func() string {
 	cols := make([]string, len(teacher.CategoryFields))
 	for i, f := range teacher.CategoryFields {
-		cols[i] = alias + "." + pgx.Identifier{f}.Sanitize()
+		cols[i] = "t." + pgx.Identifier{f}.Sanitize()
 	}
 	return strings.Join(cols, ", ")
-}
+}()
 
 func dateOrZero(t *time.Time) time.Time {
 	if t == nil {
