@@ -182,34 +182,34 @@ func loadAuditTeacher(ctx context.Context, tx pgx.Tx, id uuid.UUID) (auditTeache
 	return st, true, nil
 }
 
-func queueSaveAuditTeacher(b *pgx.Batch, id uuid.UUID, st auditTeacher) {
-	b.Queue(`
+var insertAudit = newBulkInsert("key_field_audit",
+	[]string{"event_id", "field", "teacher_id", "revision", "seq", "event_type", "teacher_name",
+		"county", "county_after", "field_label", "old_value", "new_value", "old_label", "new_label", "reason",
+		"correction_id", "transfer_id", "actor_id", "actor_name", "actor_role", "actor_jurisdiction", "occurred_at"},
+	"ON CONFLICT (event_id, field) DO NOTHING")
+
+// insertAuditRows writes an event's rows and the teacher's state after it
+// (a registration makes a row a key field). In a run of events they reach
+// PostgreSQL with the run's other statements (pipeTx).
+func insertAuditRows(ctx context.Context, tx pgx.Tx, env event.Envelope, teacherID uuid.UUID, rows []auditRow, st auditTeacher) error {
+	pid, prole := payloadActor(env.Event)
+	actorID, role := actorOf(env, pid, prole)
+	for seq, r := range rows {
+		err := insertRow(ctx, tx, insertAudit,
+			env.ID, r.field, teacherID, int64(env.Revision), seq, env.Type, r.teacherName,
+			r.county, r.countyAfter, teacher.FieldLabel(r.field), r.old, r.new, r.oldLabel, r.newLabel, r.reason,
+			r.correctionID, r.transferID, actorID, env.Metadata.ActorName, role, env.Metadata.Jurisdiction, occurredAt(env))
+		if err != nil {
+			return fmt.Errorf("key field audit: %s: %w", env.ID, err)
+		}
+	}
+	_, err := tx.Exec(ctx, `
 		INSERT INTO key_field_audit_teachers (teacher_id, revision, name, city, county, unit_id, unit_name, transfer_id, transfer_reason)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (teacher_id) DO UPDATE SET revision = $2, name = $3, city = $4, county = $5,
 			unit_id = $6, unit_name = $7, transfer_id = $8, transfer_reason = $9`,
-		id, st.revision, st.name, st.city, st.county, st.unitID, st.unitName, st.transferID, st.transferReason)
-}
-
-// insertAuditRows writes an event's rows and the teacher's state after it
-// in one round trip (a registration makes a row a key field).
-func insertAuditRows(ctx context.Context, tx pgx.Tx, env event.Envelope, teacherID uuid.UUID, rows []auditRow, st auditTeacher) error {
-	pid, prole := payloadActor(env.Event)
-	actorID, role := actorOf(env, pid, prole)
-	b := &pgx.Batch{}
-	for seq, r := range rows {
-		b.Queue(`
-		INSERT INTO key_field_audit (event_id, field, teacher_id, revision, seq, event_type, teacher_name,
-			county, county_after, field_label, old_value, new_value, old_label, new_label, reason,
-			correction_id, transfer_id, actor_id, actor_name, actor_role, actor_jurisdiction, occurred_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-		ON CONFLICT (event_id, field) DO NOTHING`,
-			env.ID, r.field, teacherID, int64(env.Revision), seq, env.Type, r.teacherName,
-			r.county, r.countyAfter, teacher.FieldLabel(r.field), r.old, r.new, r.oldLabel, r.newLabel, r.reason,
-			r.correctionID, r.transferID, actorID, env.Metadata.ActorName, role, env.Metadata.Jurisdiction, occurredAt(env))
-	}
-	queueSaveAuditTeacher(b, teacherID, st)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		teacherID, st.revision, st.name, st.city, st.county, st.unitID, st.unitName, st.transferID, st.transferReason)
+	if err != nil {
 		return fmt.Errorf("key field audit: %s: %w", env.ID, err)
 	}
 	return nil

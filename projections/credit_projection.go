@@ -67,6 +67,12 @@ func (CreditHistoryProjection) Tables() []string {
 	return []string{"credit_entries", "credit_bank_requests"}
 }
 
+var insertCreditEntry = newBulkInsert("credit_entries",
+	[]string{"entry_id", "teacher_id", "key", "year", "completed_on", "level", "category",
+		"hours", "credits", "title", "source_kind", "source_system", "external_id", "source_id", "cause_event_id", "granted_at", "granted_by",
+		"started_on", "held", "duplicate_of"},
+	"ON CONFLICT (entry_id) DO NOTHING")
+
 func (CreditHistoryProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
 	var err error
 	at := occurredAt(env)
@@ -81,10 +87,7 @@ func (CreditHistoryProjection) Apply(ctx context.Context, tx pgx.Tx, env event.E
 		if !e.StartedOn.IsZero() {
 			started = &e.StartedOn
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO credit_entries (entry_id, teacher_id, key, year, completed_on, level, category,
-				hours, credits, title, source_kind, source_system, external_id, source_id, cause_event_id, granted_at, granted_by,
-				started_on, held, duplicate_of)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) ON CONFLICT (entry_id) DO NOTHING`,
+		err = insertRow(ctx, tx, insertCreditEntry,
 			e.EntryID, e.TeacherID, e.Key, e.Year, e.CompletedOn, string(e.Level), string(e.Category), e.Hours, e.Credits,
 			e.Title, string(src.Kind), src.System, src.ExternalID, nullUUID(ref), nullUUID(src.EventID), e.GrantedAt, env.Metadata.ActorName,
 			started, e.SuspectedDuplicateOf != uuid.Nil, nullUUID(e.SuspectedDuplicateOf))

@@ -39,6 +39,11 @@ func (RegistrationInputsProjection) Tables() []string {
 // of regcheck_teachers of the same name.
 var regcheckFields = append([]string{teacher.FieldName, teacher.FieldIDNumber, teacher.FieldCounty}, teacher.CategoryFields...)
 
+var insertRegcheckEntry = newBulkInsert("regcheck_entries",
+	[]string{"teacher_id", "seq", "entry_id", "key", "year", "completed_on", "level", "category",
+		"hours_milli", "credits_milli", "title", "held"},
+	"ON CONFLICT (teacher_id, seq) DO NOTHING")
+
 func (RegistrationInputsProjection) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
 	if err := applyRegistrationInputs(ctx, tx, env); err != nil {
 		return fmt.Errorf("registration_inputs: %s: %w", env.Type, err)
@@ -136,9 +141,7 @@ func applyRegistrationInputs(ctx context.Context, tx pgx.Tx, env event.Envelope)
 		if !ok {
 			return nil
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO regcheck_entries (teacher_id, seq, entry_id, key, year, completed_on, level, category,
-				hours_milli, credits_milli, title, held)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (teacher_id, seq) DO NOTHING`,
+		err = insertRow(ctx, tx, insertRegcheckEntry,
 			id, int64(env.Revision), e.EntryID, e.Key, e.Year, dateOnly(e.CompletedOn), string(e.Level), string(e.Category),
 			e.Hours.Thousandths(), e.Credits.Thousandths(), e.Title, e.SuspectedDuplicateOf != uuid.Nil)
 	case *credit.Revoked:

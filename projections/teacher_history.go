@@ -55,11 +55,7 @@ func (TeacherHistoryProjection) Apply(ctx context.Context, tx pgx.Tx, env event.
 		if entry.teacherID == uuid.Nil {
 			continue
 		}
-		_, err := tx.Exec(ctx, `
-			INSERT INTO teacher_history (teacher_id, stream, revision, event_id, event_type, description, reason,
-			                             actor_id, actor_name, actor_role, jurisdiction, occurred_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-			ON CONFLICT (teacher_id, stream, revision) DO NOTHING`,
+		err := insertRow(ctx, tx, insertHistory,
 			entry.teacherID, env.Stream, int64(env.Revision), env.ID, env.Type, entry.description, entry.reason,
 			entry.actorID, entry.name, entry.role, entry.jurisdiction, occurredAt(env))
 		if err != nil {
@@ -68,6 +64,11 @@ func (TeacherHistoryProjection) Apply(ctx context.Context, tx pgx.Tx, env event.
 	}
 	return nil
 }
+
+var insertHistory = newBulkInsert("teacher_history",
+	[]string{"teacher_id", "stream", "revision", "event_id", "event_type", "description", "reason",
+		"actor_id", "actor_name", "actor_role", "jurisdiction", "occurred_at"},
+	"ON CONFLICT (teacher_id, stream, revision) DO NOTHING")
 
 // historyLine is one row of a teacher's history before it is stored.
 type historyLine struct {
