@@ -129,12 +129,13 @@ func decodeRosterCursor(s string) (*rosterCursor, error) {
 //
 // Index use (a province holds about a million teachers): everything goes
 // through the btree teacher_profiles_county_name_c (county, name COLLATE
-// "C", teacher_id), one county at a time. Without a unit or an ID
-// number, the query walks the counties of the jurisdiction (a loose index
-// scan: one descent per county) and takes from each at most a page,
-// starting after the cursor, the name prefix a range within the county;
-// so a page of the whole province costs about one index descent per
-// county, whatever the name and however deep the page. A unit
+// "C", teacher_id). Without a name, unit or ID number, the jurisdiction's
+// rows are one range of it in the page's order, and a page (the cursor a
+// row comparison) one descent into it, however deep. With a name, the
+// query walks the counties of the jurisdiction (a loose index scan: one
+// descent per county) and takes from each at most a page, starting after
+// the cursor, the name prefix a range within the county; so a page costs
+// about one index descent per county, however deep. A unit
 // (teacher_profiles_unit) or an ID number (the btree over
 // reverse(id_number)) selects few rows, which are sorted. The total is
 // counted the same way, up to RosterCountCap. A name searched in the whole
@@ -147,7 +148,7 @@ func (q *TeacherQueries) Roster(ctx context.Context, f RosterFilter) (RosterPage
 }
 
 // roster is Roster; byCounty takes the county walk for a province-wide
-// name too (the benchmark's baseline).
+// name and for a list without a name too (the benchmark's baseline).
 func (q *TeacherQueries) roster(ctx context.Context, f RosterFilter, byCounty bool) (RosterPage, error) {
 	limit, offset, err := pageBounds(f.Limit, f.Offset)
 	if err != nil {
@@ -225,7 +226,8 @@ type rosterArgs struct {
 // rosterSQL builds the CTE "k" (county, name, teacher_id) of the page's
 // keys (limit+1 rows, to know whether a next page exists) and the capped
 // count, with their arguments. byCounty takes the county walk also for a
-// name searched province-wide (the benchmark's baseline).
+// name searched province-wide and for a list without a name (the
+// benchmark's baseline).
 func rosterSQL(f RosterFilter, after *rosterCursor, limit, offset int, byCounty bool) (keys, count string, a rosterArgs, err error) {
 	lo, hi, err := regionRange("jurisdiction", f.Jurisdiction)
 	if err != nil {
@@ -298,6 +300,26 @@ func rosterSQL(f RosterFilter, after *rosterCursor, limit, offset int, byCounty 
 		keys = fmt.Sprintf(`k AS (SELECT p.county, p.name COLLATE "C" AS name, p.teacher_id FROM teacher_profiles p
 			WHERE %s ORDER BY p.name COLLATE "C", p.teacher_id LIMIT %s OFFSET %s)`, where, arg(limit+1), arg(offset))
 		a.keys, a.order = args, "k.name, k.teacher_id"
+		return keys, count, a, nil
+	}
+	if len(conds) == 0 && !byCounty {
+		// No name: the jurisdiction's rows in the page's order are one
+		// range of teacher_profiles_county_name_c, and a page one descent
+		// into it, however deep (the county walk read a page from every
+		// county after the cursor's: 46 ms at p50 for a province page in
+		// the middle of 100,000 teachers).
+		where := "true"
+		if f.Jurisdiction != "" {
+			where = "p.county >= " + arg(lo) + " AND p.county < " + arg(hi)
+		}
+		a.count = append([]any(nil), args...)
+		count = fmt.Sprintf(`SELECT count(*) FROM (SELECT 1 FROM teacher_profiles p WHERE %s LIMIT %d) t`, where, RosterCountCap+1)
+		if after != nil {
+			where += fmt.Sprintf(` AND (p.county, p.name COLLATE "C", p.teacher_id) > (%s, %s, %s)`, arg(after.County), arg(after.Name), arg(after.ID))
+		}
+		keys = fmt.Sprintf(`k AS (SELECT p.county, p.name COLLATE "C" AS name, p.teacher_id FROM teacher_profiles p
+			WHERE %s ORDER BY p.county, p.name COLLATE "C", p.teacher_id LIMIT %s OFFSET %s)`, where, arg(limit+1), arg(offset))
+		a.keys = args
 		return keys, count, a, nil
 	}
 	// The counties of the jurisdiction, one index descent each.

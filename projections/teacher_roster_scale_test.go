@@ -80,6 +80,8 @@ func TestRosterPagesAndCountAtScale(t *testing.T) {
 	}{
 		{RosterFilter{Jurisdiction: "13", Limit: 200}, `county LIKE '13%'`, nil, RosterCountCap, true},
 		{RosterFilter{Jurisdiction: "130102", Limit: 200}, `county = '130102'`, nil, RosterCountCap, true},
+		{RosterFilter{Jurisdiction: "1301", Limit: 300}, `county LIKE '1301%'`, nil, RosterCountCap, true},
+		{RosterFilter{Limit: 500}, `true`, nil, RosterCountCap, true},
 		{RosterFilter{Jurisdiction: "1301", Name: "王", Limit: 200}, `county LIKE '1301%' AND name LIKE '王%'`, nil, 3000, false},
 		{RosterFilter{Jurisdiction: "13", Name: "欧阳秀英", Limit: 37}, `name LIKE '欧阳秀英%'`, nil, 630, false},
 		{RosterFilter{Jurisdiction: "130202", Name: "李", Limit: 7}, `county = '130202' AND name LIKE '李%'`, nil, 150, false},
