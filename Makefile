@@ -27,7 +27,7 @@ run: deps
 test: deps
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
-	STORY_BACKEND=esdb $(GO) test -race -count=1 -timeout 20m -run 'TestBrowser' ./cmd/record/
+	STORY_BACKEND=esdb $(GO) test -race -count=1 -timeout 20m -run '^TestBrowser(TeacherStory|CountyStory)$$' ./cmd/record/
 	$(MAKE) --no-print-directory fuzz-short
 
 fuzz-short:

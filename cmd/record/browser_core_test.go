@@ -15,7 +15,8 @@ import (
 
 // demoApp is the service on PostgreSQL with the demo data loaded.
 // STORY_BACKEND=esdb runs the stories that use it on the EventStoreDB
-// fake instead (make test runs the browser stories on both).
+// fake instead (make test runs the teacher's and the county's stories on
+// both; every API story runs on both stores through forBackends).
 func demoApp(t *testing.T) *app {
 	t.Helper()
 	if b := os.Getenv("STORY_BACKEND"); b != "" {
