@@ -24,8 +24,9 @@ import (
 // sends (execNow, Query, the end of the run), as a *pipelinedError naming
 // the event whose Apply queued it, so the runner retries or parks that
 // event as before. Apply code that needs Exec's answer (RowsAffected) calls
-// execNow. Statements run in the order they were issued, so a read sees the
-// writes before it.
+// execNow. Statements run in the order they were issued (a bulkInsert's
+// rows before the first later statement that names their table), so a read
+// sees the writes before it.
 type pipeTx struct {
 	pgx.Tx
 	batch  *pgx.Batch
