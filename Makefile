@@ -31,9 +31,7 @@ test: deps
 	$(MAKE) --no-print-directory fuzz-short
 
 fuzz-short:
-	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
-	  $(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { echo "fuzz $$fn failed: see $$pkg/testdata/fuzz/$$fn"; exit 1; }; \
-	done; echo "fuzz: $(words $(FUZZ_TARGETS)) targets, $(FUZZTIME) each, no failure"
+	@GO="$(GO)" FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh $(FUZZ_TARGETS)
 
 ## fuzz: each fuzz target for 2 minutes
 fuzz:
