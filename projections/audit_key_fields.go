@@ -63,6 +63,13 @@ func (KeyFieldAuditProjection) Apply(ctx context.Context, tx pgx.Tx, env event.E
 	if !ok {
 		return nil
 	}
+	if !changesKeyFields(env.Event) {
+		// Most of a teacher's events (ordinary edits, requests) neither
+		// make a row nor change what the projection remembers: no read,
+		// no write. The stored revision is that of the last event that
+		// did, which is all the replay guard below needs.
+		return nil
+	}
 	rev := int64(env.Revision)
 	st, found, err := loadAuditTeacher(ctx, tx, id)
 	if err != nil {
@@ -106,6 +113,18 @@ func (KeyFieldAuditProjection) Apply(ctx context.Context, tx pgx.Tx, env event.E
 	}
 	st.revision = rev
 	return insertAuditRows(ctx, tx, env, id, rows, st)
+}
+
+// changesKeyFields reports whether ev is one of the events Apply records
+// or remembers: a registration, a key-field correction, or a step of a
+// transfer.
+func changesKeyFields(ev event.Event) bool {
+	switch ev.(type) {
+	case *teacher.Registered, *teacher.KeyFieldCorrected, *teacher.TransferStarted,
+		*teacher.TransferRejected, *teacher.TransferCancelled, *teacher.TransferAccepted:
+		return true
+	}
+	return false
 }
 
 // change applies ev to the memory and returns the rows it makes, filled

@@ -1038,6 +1038,76 @@ func TestTeacherProjectionsApplyTwice(t *testing.T) {
 	}
 }
 
+// The key-field audit reads and writes its memory of a teacher only for
+// the events that change it: the stored revision is that of the last
+// registration, correction or transfer step, not of a later ordinary edit,
+// and an event it does not use is not checked against a registration it
+// has not seen.
+func TestKeyFieldAuditSkipsOtherEvents(t *testing.T) {
+	s := newTeacherScenario(t)
+	s.build(t)
+	t1 := s.ids["T1"]
+	me1 := actorMeta{id: uuid.New(), role: access.RoleTeacher, name: s.prof["T1"].Name}
+	s.feed.append(teacher.StreamName(t1), me1, &teacher.OrdinaryFieldEdited{TeacherID: t1, Field: teacher.FieldMobile,
+		Old: "", New: "13900000001", ActorID: me1.id, ActorRole: me1.role})
+	stop := runTeacherRunner(t, s.runner)
+	s.settle(t)
+	stop()
+	ctx := context.Background()
+
+	recs, err := s.store.ReadAll(ctx, eventstore.Start, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uuid.UUID]int64{} // the last event of each teacher that changes key fields
+	other := map[uuid.UUID]bool{} // a teacher with a later event that does not
+	for _, rec := range recs {
+		id, ok := streamID(rec.Stream, "teacher")
+		if !ok {
+			continue
+		}
+		ev, err := s.feed.reg.Decode(rec.Type, rec.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if changesKeyFields(ev) {
+			want[id] = int64(rec.Revision)
+			other[id] = false
+		} else {
+			other[id] = true
+		}
+	}
+	later := 0
+	for id, rev := range want {
+		var got int64
+		if err := s.pool.QueryRow(ctx, `SELECT revision FROM key_field_audit_teachers WHERE teacher_id = $1`, id).Scan(&got); err != nil {
+			t.Fatalf("teacher %s: %v", id, err)
+		}
+		if got != rev {
+			t.Errorf("teacher %s: stored revision %d, want %d (its last key-field event)", id, got, rev)
+		}
+		if other[id] {
+			later++
+		}
+	}
+	if later == 0 {
+		t.Fatal("no teacher has an event after its last key-field event: the scenario checks nothing")
+	}
+
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	stranger := uuid.New()
+	env := event.Envelope{ID: uuid.New(), Stream: "teacher-" + stranger.String(), Revision: 3,
+		Type: teacher.TypeOrdinaryFieldEdited, RecordedAt: time.Now(),
+		Event: &teacher.OrdinaryFieldEdited{TeacherID: stranger, Field: teacher.FieldMobile, New: "13800000000"}}
+	if err := (KeyFieldAuditProjection{}).Apply(ctx, tx, env); err != nil {
+		t.Errorf("an ordinary edit of a teacher the audit has not seen: %v", err)
+	}
+}
+
 // TestTeacherRosterUsesIndexes checks that each roster filter can be
 // answered from an index, as a province of a million teachers needs. The
 // test tables are tiny, so sequential scans are disabled to ask the
