@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -252,8 +253,28 @@ func (r *Runner) blueGreen(ctx context.Context, ps []*projection, prog map[strin
 	for _, j := range jobs {
 		total = max(total, j.events)
 	}
+	vacuumSwapped(ctx, r.cfg.Pool, r.cfg.Logger, jobs)
 	r.cfg.Logger.InfoContext(ctx, "projections rebuilt", "projections", len(jobs), "events", total, "took", time.Since(start))
 	return nil
+}
+
+// vacuumSwapped vacuums the rebuilt tables again once every job has swapped
+// in. finishShadow's VACUUM comes right after SET LOGGED, which rewrites the
+// table with its own transaction id on every row: while any transaction
+// begun before that one still runs (another job's batch, SET LOGGED or
+// index build), no row is visible to all and VACUUM marks no page, so the
+// table went live without a visibility map and every index-only scan read
+// the heap (a roster page at 1,000,000 teachers: p99 90 ms, 23 ms after a
+// VACUUM). Now no transaction of the rebuild is left; pages already marked
+// are skipped. A failure is logged, not returned: the tables are live.
+func vacuumSwapped(ctx context.Context, pool pgxExecQuerier, log *slog.Logger, jobs []*shadowJob) {
+	for _, j := range jobs {
+		for _, t := range j.p.Tables() {
+			if _, err := pool.Exec(ctx, `VACUUM `+pgx.Identifier{t}.Sanitize()); err != nil {
+				log.WarnContext(ctx, "rebuild: vacuum after the swap", "projection", j.p.name, "table", t, "err", err)
+			}
+		}
+	}
 }
 
 // readFeed reads the feed once, from Start to the head, and hands every

@@ -345,3 +345,56 @@ func TestRebuildBuildsTheIndexesApplyReadsFirst(t *testing.T) {
 		t.Fatalf("after the swap:\n%s\nwant\n%s", got, shape)
 	}
 }
+
+// A rebuild leaves its tables with a visibility map, so index-only scans
+// need not read the heap: a transaction begun before the rebuild and still
+// open while each job sets its shadow logged and vacuums it (as another
+// job's batches are in a rebuild of several projections) keeps that VACUUM
+// from marking any page; the rebuild vacuums again once every job is done.
+func TestRebuildLeavesTablesVacuumed(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, storeFactories()[0])
+	a, b := &toyProjection{name: "toy_a"}, &toyProjection{name: "toy_b"}
+	createToyTables(t, e.pool, a.name)
+	createToyTables(t, e.pool, b.name)
+	w := newFeedWriter(t, e.store, 5)
+	final := w.append(600)
+	readFinal(t, e.store, final)
+	r := e.runner(a, b)
+
+	old, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = old.Rollback(ctx) }()
+	if _, err := old.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	finished := map[string]bool{}
+	r.rebuildHook = func(stage, name string) error {
+		if stage != "swap" { // called after the job's SET LOGGED and VACUUM
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		finished[name] = true
+		if len(finished) == 2 {
+			return old.Commit(ctx)
+		}
+		return nil
+	}
+	if err := r.RebuildAll(ctx); err != nil {
+		t.Fatalf("RebuildAll: %v", err)
+	}
+	for _, table := range []string{"toy_a_log", "toy_b_log"} {
+		var pages, visible int
+		if err := e.pool.QueryRow(ctx, `SELECT relpages, relallvisible FROM pg_class WHERE oid = ('public.' || $1)::regclass`, table).
+			Scan(&pages, &visible); err != nil {
+			t.Fatal(err)
+		}
+		if pages == 0 || visible != pages {
+			t.Errorf("%s after the rebuild: %d of %d pages marked all-visible, want all", table, visible, pages)
+		}
+	}
+}
