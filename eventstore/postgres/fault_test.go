@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -94,6 +95,28 @@ func TestSubscriptionSurvivesKilledConnections(t *testing.T) {
 	// The killer waits for the subscriber to be live, then terminates every
 	// other backend of the database a few times, spread over the writes.
 	var kills []string
+	// kill terminates the other client backends of the database whose last
+	// query matches like, and records those queries.
+	kill := func(like string) error {
+		rows, err := admin.Query(ctx, `SELECT query, pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+			  AND query LIKE $1`, like)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var q string
+			var ok bool
+			if rows.Scan(&q, &ok) == nil && ok {
+				kills = append(kills, q)
+			}
+		}
+		return rows.Err()
+	}
+	killedReader := func() bool {
+		return slices.ContainsFunc(kills, func(q string) bool { return strings.Contains(q, "pg_snapshot_xmin") })
+	}
 	killDone := make(chan struct{})
 	go func() {
 		defer close(killDone)
@@ -101,19 +124,18 @@ func TestSubscriptionSurvivesKilledConnections(t *testing.T) {
 			for delivered.Load() < int64((k+1)*total/6) && ctx.Err() == nil {
 				time.Sleep(5 * time.Millisecond)
 			}
-			rows, err := admin.Query(ctx, `SELECT query, pg_terminate_backend(pid) FROM pg_stat_activity
-				WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`)
-			if err != nil {
+			if kill("%") != nil {
 				return
 			}
-			for rows.Next() {
-				var q string
-				var ok bool
-				if rows.Scan(&q, &ok) == nil && ok {
-					kills = append(kills, q)
-				}
+		}
+		// Which backend last ran a feed read at those moments is chance (a
+		// pooled connection goes on to an append): until one is killed,
+		// look for one while the writes go on.
+		for !killedReader() && delivered.Load() < int64(total) && ctx.Err() == nil {
+			if kill("%pg_snapshot_xmin%") != nil {
+				return
 			}
-			rows.Close()
+			time.Sleep(time.Millisecond)
 		}
 	}()
 
@@ -146,12 +168,8 @@ func TestSubscriptionSurvivesKilledConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var killedListener, killedReader bool
-	for _, q := range kills {
-		killedListener = killedListener || strings.HasPrefix(q, "LISTEN")
-		killedReader = killedReader || strings.Contains(q, "pg_snapshot_xmin")
-	}
-	if !killedListener || !killedReader {
+	killedListener := slices.ContainsFunc(kills, func(q string) bool { return strings.HasPrefix(q, "LISTEN") })
+	if !killedListener || !killedReader() {
 		t.Fatalf("the test did not kill both the listener and a reader (killed: %q)", kills)
 	}
 	if warnings.Load() == 0 {
